@@ -1,0 +1,57 @@
+/**
+ * Process entry (`npm start`): load and validate the configuration (a bad value stops start-up
+ * with a message naming the variable), start the gateway, and on SIGTERM/SIGINT drain and exit 0.
+ */
+import { ConfigError, describeConfig, loadConfig } from '../shared/config/load.js';
+import { createLogger } from '../shared/logger.js';
+import { startGateway } from './gateway.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`Invalid configuration, not starting:\n${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const log = createLogger(config.logLevel, 'main');
+  if (config.tokenSecretIsRandom) {
+    log.warn('NODE_COOKIE is not set: connection tokens are signed with a random secret and stop working after a restart');
+  }
+  const faultInjection = /^(1|true|yes)$/i.test(process.env.ENABLE_FAULT_INJECTION ?? '');
+  const gateway = await startGateway(config, log, { faultInjection });
+  // Always say where we listen: operators and test harnesses read this line.
+  process.stderr.write(
+    `rig gateway listening: public ${config.inboundHost}:${gateway.publicPort}, internal API ${config.apiHttpHost}:${gateway.apiPort}, ${config.shards} shard(s)\n`,
+  );
+  log.info('configuration', describeConfig(config));
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal} received, draining`);
+    gateway.stop().then(
+      (clean) => {
+        if (!clean) log.warn('shards did not stop within SHUTDOWN_TIMEOUT_MS');
+        process.exitCode = 0;
+        // Everything with a handle is closed now; exiting explicitly also ends a straggling worker.
+        setImmediate(() => process.exit(0));
+      },
+      (e) => {
+        log.error('shutdown failed', { error: e });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((e) => {
+  process.stderr.write(`gateway failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

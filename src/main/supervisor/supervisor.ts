@@ -1,0 +1,162 @@
+/**
+ * Starts the shard workers, relays what they say to each other, restarts a shard that died, and
+ * stops them one at a time on shutdown.
+ *
+ * Relaying: a token-routed request (shard A asks the owner B) is forwarded by main; main remembers
+ * it until B answers so that, if B dies meanwhile, A still gets an answer (410: the connection is
+ * gone with its shard) instead of waiting forever.
+ */
+import { Worker } from 'node:worker_threads';
+import { TAG_EVENTS, readFrame } from '../../shared/channel/port.js';
+import { CHANNEL_VERSION } from '../../shared/channel/messages.js';
+import type { ShardToMain } from '../../shared/channel/messages.js';
+import type { GatewayConfig } from '../../shared/config/types.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Router } from '../router/router.js';
+import { ShardHandle } from './shard-handle.js';
+
+const SHARD_ENTRY = new URL('../../shards/shard.js', import.meta.url);
+const RESTART_BACKOFF_MS = [0, 100, 500, 2000, 5000];
+
+export class Supervisor {
+  readonly shards: ShardHandle[];
+  private stopping = false;
+  /** `${from}:${id}` -> owner shard, for requests in flight between shards. */
+  private readonly inFlight = new Map<string, number>();
+  private readonly readyWaiters = new Map<number, (ok: boolean, reason?: string) => void>();
+  /** Listen port the shards reported (resolves INBOUND_PORT=0 only when SHARDS=1). */
+  publicPort = 0;
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly router: Router,
+    private readonly rateLimitBuffer: SharedArrayBuffer,
+    private readonly log: Logger,
+  ) {
+    this.shards = Array.from({ length: config.shards }, (_, i) => new ShardHandle(i));
+  }
+
+  /** Starts every shard; resolves when all listen, rejects if one cannot. */
+  async start(): Promise<void> {
+    await Promise.all(this.shards.map((s) => this.spawn(s)));
+  }
+
+  private spawn(shard: ShardHandle): Promise<void> {
+    return new Promise((resolve, reject) => {
+      shard.state = 'starting';
+      const worker = new Worker(SHARD_ENTRY, {
+        workerData: { shardId: shard.id, config: this.config, rateLimitBuffer: this.rateLimitBuffer },
+      });
+      shard.worker = worker;
+      this.readyWaiters.set(shard.id, (ok, reason) => (ok ? resolve() : reject(new Error(reason))));
+      worker.on('message', (data) => {
+        try {
+          this.onMessage(shard, data);
+        } catch (e) {
+          this.log.error(`bad message from shard ${shard.id}`, { error: e });
+        }
+      });
+      worker.on('error', (e) => this.log.error(`shard ${shard.id} error`, { error: e }));
+      worker.on('exit', (code) => this.onExit(shard, worker, code));
+    });
+  }
+
+  private onMessage(shard: ShardHandle, data: unknown): void {
+    const frame = readFrame(data);
+    if (frame.tag === TAG_EVENTS) {
+      this.router.routeBatch(frame.records);
+      return;
+    }
+    const msg = frame.msg as ShardToMain;
+    switch (msg.t) {
+      case 'ready':
+        if (msg.v !== CHANNEL_VERSION) throw new Error(`shard speaks channel version ${msg.v}, main ${CHANNEL_VERSION}`);
+        shard.state = 'ready';
+        shard.incarnation = msg.incarnation;
+        this.publicPort = msg.port;
+        this.log.info(`shard ${shard.id} ready`, { port: msg.port, restarts: shard.restarts });
+        this.readyWaiters.get(shard.id)?.(true);
+        this.readyWaiters.delete(shard.id);
+        break;
+      case 'fatal':
+        this.readyWaiters.get(shard.id)?.(false, msg.reason);
+        this.readyWaiters.delete(shard.id);
+        break;
+      case 'interest':
+        if (msg.add.length) this.router.interest.add(shard.id, msg.add);
+        if (msg.remove.length) this.router.interest.remove(shard.id, msg.remove);
+        break;
+      case 'req': {
+        const owner = this.shards[msg.to];
+        this.inFlight.set(`${shard.id}:${msg.id}`, msg.to);
+        if (!owner || !owner.send({ t: 'req', id: msg.id, from: shard.id, op: msg.op })) {
+          this.inFlight.delete(`${shard.id}:${msg.id}`);
+          shard.send({ t: 'res', id: msg.id, reply: { status: 410, body: 'Connection no longer exists.' } });
+        }
+        break;
+      }
+      case 'res':
+        this.inFlight.delete(`${msg.to}:${msg.id}`);
+        this.shards[msg.to]?.send({ t: 'res', id: msg.id, reply: msg.reply });
+        break;
+      case 'stats':
+        shard.connections = msg.connections;
+        break;
+    }
+  }
+
+  private onExit(shard: ShardHandle, worker: Worker, code: number): void {
+    if (shard.worker !== worker) return;
+    shard.worker = undefined;
+    shard.state = 'down';
+    shard.connections = 0;
+    this.router.interest.clearShard(shard.id);
+    // Answer requests other shards were waiting on from this one.
+    for (const [key, owner] of this.inFlight) {
+      if (owner !== shard.id) continue;
+      this.inFlight.delete(key);
+      const [from, id] = key.split(':').map(Number) as [number, number];
+      this.shards[from]?.send({ t: 'res', id, reply: { status: 410, body: 'Connection no longer exists.' } });
+    }
+    const waiter = this.readyWaiters.get(shard.id);
+    if (waiter) {
+      this.readyWaiters.delete(shard.id);
+      waiter(false, `shard ${shard.id} exited with code ${code} before it was ready`);
+      return;
+    }
+    if (this.stopping) return;
+    const delay = RESTART_BACKOFF_MS[Math.min(shard.restarts, RESTART_BACKOFF_MS.length - 1)]!;
+    shard.restarts++;
+    this.log.warn(`shard ${shard.id} exited (code ${code}); restarting in ${delay} ms`);
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.spawn(shard).catch((e) => this.log.error(`shard ${shard.id} failed to restart`, { error: e }));
+    }, delay);
+  }
+
+  /** Asks one shard to fail as a bug would (ENABLE_FAULT_INJECTION). */
+  crash(id: number): boolean {
+    return this.shards[id]?.send({ t: 'crash' }) ?? false;
+  }
+
+  /** Stops shards one after the other (each closes its listener first), waiting up to `timeoutMs` in all. */
+  async stop(timeoutMs: number): Promise<boolean> {
+    this.stopping = true;
+    const deadline = Date.now() + timeoutMs;
+    for (const shard of this.shards) {
+      const worker = shard.worker;
+      if (!worker) continue;
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      shard.send({ t: 'shutdown' });
+      shard.state = 'stopping';
+      const left = deadline - Date.now();
+      const timedOut = await Promise.race([exited.then(() => false), sleep(Math.max(0, left)).then(() => true)]);
+      if (timedOut) return false;
+    }
+    return true;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

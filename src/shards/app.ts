@@ -1,0 +1,51 @@
+/**
+ * The shard's public uWS app: RIG's routes (spec 2.1), then the proxy catch-all. Every shard
+ * builds the same app and listens on the same port; the kernel spreads connections (SO_REUSEPORT).
+ */
+import { writeResponse } from '../shared/http/uws-http.js';
+import type { TemplatedApp, UwsModule } from '../shared/uws.js';
+import { createProxyHandler } from '../proxy/proxy.js';
+import type { ShardContext } from './context.js';
+import { eventsPost } from './handlers/events-post.js';
+import { longpollGet, longpollOptions } from './handlers/longpoll.js';
+import { sseConnect } from './handlers/sse-connect.js';
+import { subscriptionsPut } from './handlers/subscriptions-put.js';
+import { wsBehavior } from './handlers/ws-connect.js';
+
+const CONNECTION_KINDS = new Set(['sse', 'ws', 'longpolling']);
+
+export function buildApp(uws: UwsModule, ctx: ShardContext): TemplatedApp {
+  const app = uws.App();
+  const proxy = createProxyHandler();
+  const cors = ctx.corsHeaders;
+
+  app.get('/_rig/health', (res) => writeResponse(res, 200, 'OK', [['content-type', 'text/plain; charset=utf-8']]));
+
+  // RIG serves the SSE endpoint whatever the method (cowboy dispatch, spec 2.1).
+  app.any('/_rig/v1/connection/sse', sseConnect(ctx));
+  app.ws('/_rig/v1/connection/ws', wsBehavior(ctx));
+  app.get('/_rig/v1/connection/longpolling', longpollGet(ctx));
+  app.options('/_rig/v1/connection/longpolling', longpollOptions(ctx));
+
+  const put = subscriptionsPut(ctx);
+  app.put('/_rig/v1/connection/:kind/:token/subscriptions', (res, req) => {
+    if (!CONNECTION_KINDS.has(req.getParameter(0) ?? '')) return proxy(res, req);
+    put(res, req);
+  });
+  app.options('/_rig/v1/connection/:kind/:token/subscriptions', (res, req) => {
+    if (!CONNECTION_KINDS.has(req.getParameter(0) ?? '')) return proxy(res, req);
+    writeResponse(res, 204, '', [
+      ...cors,
+      ['access-control-allow-methods', 'PUT'],
+      ['access-control-allow-headers', 'content-type,authorization'],
+    ]);
+  });
+
+  app.post('/_rig/v1/events', eventsPost(ctx));
+  app.options('/_rig/v1/events', (res) =>
+    writeResponse(res, 204, '', [...cors, ['access-control-allow-methods', 'POST'], ['access-control-allow-headers', 'content-type']]),
+  );
+
+  app.any('/*', proxy);
+  return app;
+}

@@ -1,0 +1,54 @@
+/**
+ * The connection set-up shared by SSE, WebSocket and long-polling (RIG 2.3). The order of the steps
+ * decides which error a client sees when several things are wrong, so it follows RIG exactly:
+ * decode the `subscriptions` parameter, validate the `jwt` parameter and infer its subscriptions,
+ * parse the explicit subscriptions, merge (JWT ones first, de-duplicated), then the rate limit.
+ */
+import { err } from '../shared/errors.js';
+import { JwtError } from '../shared/jwt/verifier.js';
+import { SubscriptionParseError, dedupeSubscriptions, parseSubscriptionList } from '../shared/subscriptions/parse.js';
+import { inferSubscriptionsFromClaims } from '../shared/subscriptions/jwt-infer.js';
+import type { Subscription } from '../shared/subscriptions/types.js';
+import type { ShardContext } from './context.js';
+
+export interface ConnectParams {
+  jwt: string | undefined;
+  subscriptions: string | undefined;
+}
+
+export interface ConnectSetup {
+  subscriptions: Subscription[];
+  claims: Record<string, unknown> | undefined;
+}
+
+/** Validates a connect request; throws the GatewayError RIG would answer with. */
+export function prepareConnection(ctx: ShardContext, params: ConnectParams, opts: { rateLimit: boolean }): ConnectSetup {
+  let decoded: unknown = null;
+  if (params.subscriptions !== undefined && params.subscriptions !== '') {
+    try {
+      decoded = JSON.parse(params.subscriptions);
+    } catch (e) {
+      throw err.subscriptionListUndecodable((e as Error).message);
+    }
+  }
+  let claims: Record<string, unknown> | undefined;
+  let jwtSubs: Subscription[] = [];
+  if (params.jwt !== undefined && params.jwt !== '') {
+    try {
+      claims = ctx.jwt.verify(params.jwt);
+    } catch (e) {
+      throw err.connectJwtInvalid(e instanceof JwtError ? e.reason : String(e));
+    }
+    jwtSubs = inferSubscriptionsFromClaims(ctx.extractors, claims);
+  }
+  let paramSubs: Subscription[];
+  try {
+    paramSubs = parseSubscriptionList(decoded);
+  } catch (e) {
+    if (!(e instanceof SubscriptionParseError)) throw e;
+    const detail = e.message.startsWith('invalid subscription') ? `could not parse subscription from JSON: ${e.message}` : e.message;
+    throw err.connectSubscriptionsInvalid(detail);
+  }
+  if (opts.rateLimit && !ctx.rateLimiter.tryAcquire()) throw err.rateLimited();
+  return { subscriptions: dedupeSubscriptions([...jwtSubs, ...paramSubs]), claims };
+}

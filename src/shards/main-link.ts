@@ -1,0 +1,86 @@
+/**
+ * The shard's side of its MessagePort to main: submits events (batched per turn), publishes
+ * interest changes, and runs token-routed requests to other shards with a bounded pending table
+ * (every pending request is answered: by the owner, by main when the owner is gone, or here when
+ * the port closes).
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { EventBatcher, TAG_EVENTS, postControl, postEvents, readFrame } from '../shared/channel/port.js';
+import type { MainToShard, OpReply, ShardOp, ShardToMain } from '../shared/channel/messages.js';
+
+export interface MainLinkHandlers {
+  onEvents(records: Uint8Array): void;
+  /** A request routed to this shard by another shard; `reply` must be called exactly once. */
+  onRequest(op: ShardOp, reply: (r: OpReply) => void): void;
+  onShutdown(): void;
+  onCrash(): void;
+}
+
+const GONE: OpReply = { status: 410, body: 'Connection no longer exists.' };
+
+export class MainLink {
+  private readonly events: EventBatcher;
+  private nextId = 1;
+  private readonly pending = new Map<number, (r: OpReply) => void>();
+
+  constructor(
+    private readonly port: MessagePort,
+    private readonly handlers: MainLinkHandlers,
+  ) {
+    this.events = new EventBatcher((records, bytes) => postEvents(port, records, bytes));
+    port.on('message', (data) => this.receive(data));
+    port.on('close', () => this.failAll());
+  }
+
+  send(msg: ShardToMain): void {
+    postControl(this.port, msg);
+  }
+
+  submitEvent(record: Uint8Array): void {
+    this.events.push(record);
+  }
+
+  request(to: number, op: ShardOp, cb: (r: OpReply) => void): void {
+    const id = this.nextId++;
+    if (this.nextId > 0x7fffffff) this.nextId = 1;
+    this.pending.set(id, cb);
+    this.send({ t: 'req', id, to, op });
+  }
+
+  private receive(data: unknown): void {
+    const frame = readFrame(data);
+    if (frame.tag === TAG_EVENTS) {
+      this.handlers.onEvents(frame.records);
+      return;
+    }
+    const msg = frame.msg as MainToShard;
+    switch (msg.t) {
+      case 'req': {
+        let answered = false;
+        this.handlers.onRequest(msg.op, (reply) => {
+          if (answered) return;
+          answered = true;
+          this.send({ t: 'res', id: msg.id, to: msg.from, reply });
+        });
+        break;
+      }
+      case 'res': {
+        const cb = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        cb?.(msg.reply);
+        break;
+      }
+      case 'shutdown':
+        this.handlers.onShutdown();
+        break;
+      case 'crash':
+        this.handlers.onCrash();
+        break;
+    }
+  }
+
+  private failAll(): void {
+    for (const cb of this.pending.values()) cb(GONE);
+    this.pending.clear();
+  }
+}

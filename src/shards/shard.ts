@@ -1,0 +1,139 @@
+/**
+ * Shard worker entry. Builds the shard's context, listens on the public port, and serves until
+ * main says shutdown.
+ *
+ * A uWS app must be closed by its own thread before that thread ends: a worker that dies with its
+ * app open aborts the whole process. So an uncaught error here is not left to kill the thread; the
+ * shard closes its app and ends cleanly, and main starts a new shard in its place (other shards
+ * keep serving). Its clients see their connection end and reconnect.
+ */
+import { randomInt } from 'node:crypto';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import { CHANNEL_VERSION } from '../shared/channel/messages.js';
+import type { GatewayConfig } from '../shared/config/types.js';
+import { parseExtractorConfig } from '../shared/extractors/config.js';
+import { createJwtVerifier } from '../shared/jwt/verifier.js';
+import { createLogger } from '../shared/logger.js';
+import { ConnectionRateLimiter } from '../shared/rate-limit.js';
+import { createTokenCodec } from '../shared/token/connection-token.js';
+import { loadUws } from '../shared/uws.js';
+import type { UsListenSocket } from '../shared/uws.js';
+import { buildApp } from './app.js';
+import type { ShardContext } from './context.js';
+import { DISCONNECT } from './disconnect.js';
+import { Hub } from './hub.js';
+import { MainLink } from './main-link.js';
+import { applySubscriptions } from './handlers/subscriptions-put.js';
+import { pollLocal } from './handlers/longpoll.js';
+import { LongPollSession } from './transports/long-poll.js';
+
+export interface ShardWorkerData {
+  shardId: number;
+  config: GatewayConfig;
+  rateLimitBuffer: SharedArrayBuffer;
+}
+
+const { shardId, config, rateLimitBuffer } = workerData as ShardWorkerData;
+const port = parentPort as MessagePort;
+const log = createLogger(config.logLevel, `shard ${shardId}`);
+const uws = loadUws(config.allowUwsFallback);
+const incarnation = randomInt(1, 0xffffffff);
+const tokens = createTokenCodec(config.tokenSecret);
+const extractors = parseExtractorConfig(config.extractors);
+
+let nextConnId = 1;
+let stopping = false;
+let listenSocket: UsListenSocket | undefined;
+
+const link: MainLink = new MainLink(port, {
+  onEvents: (records) => hub.dispatch(records),
+  onRequest: (op, reply) => {
+    if (op.op === 'subscriptions') applySubscriptions(ctx, op, reply);
+    else pollLocal(ctx, op, reply);
+  },
+  onShutdown: () => shutdown('shutdown requested'),
+  onCrash: () => {
+    // Fault injection (ENABLE_FAULT_INJECTION): an error nobody catches, as a bug would raise.
+    setImmediate(() => {
+      throw new Error('fault injection: shard crash requested');
+    });
+  },
+});
+
+const hub: Hub = new Hub(extractors, (add, remove) => link.send({ t: 'interest', add, remove }));
+
+const ctx: ShardContext = {
+  config,
+  shardId,
+  incarnation,
+  log,
+  extractors,
+  jwt: createJwtVerifier({ alg: config.jwt.alg, secretKey: config.jwt.secretKey, cacheSize: config.jwt.cacheSize }),
+  tokens,
+  rateLimiter: new ConnectionRateLimiter(rateLimitBuffer, config.maxConnectionsPerMinute),
+  hub,
+  link,
+  corsHeaders: [['access-control-allow-origin', config.cors]],
+  newConnection() {
+    const id = nextConnId++;
+    if (nextConnId > 0xffffffff) nextConnId = 1;
+    return { id, token: tokens.encode({ kind: 'connection', nodeId: config.nodeId, shard: shardId, incarnation, id }) };
+  },
+};
+
+const app = buildApp(uws, ctx);
+
+const heartbeat = setInterval(() => {
+  const now = Date.now();
+  for (const conn of hub.all()) conn.heartbeat(now, config.heartbeatIntervalMs);
+}, config.heartbeatIntervalMs);
+
+// Long polls wait for at most LONGPOLL_TIMEOUT_MS; one coarse sweep is cheaper than a timer per poll.
+const sweepEveryMs = Math.max(50, Math.min(250, Math.floor(config.longpollTimeoutMs / 10)));
+const sweeper = setInterval(() => {
+  const now = Date.now();
+  for (const conn of hub.all()) {
+    if (conn instanceof LongPollSession && conn.sweep(now, config.longpollSessionIdleMs)) conn.close(DISCONNECT.shutdown);
+  }
+}, sweepEveryMs);
+
+const stats = setInterval(() => link.send({ t: 'stats', connections: hub.size, rows: 0 }), 5000);
+stats.unref();
+
+app.listen(config.inboundHost, config.inboundPort, (socket) => {
+  if (!socket) {
+    log.error(`cannot listen on ${config.inboundHost}:${config.inboundPort}`);
+    link.send({ t: 'fatal', reason: `cannot listen on ${config.inboundHost}:${config.inboundPort}` });
+    shutdown('listen failed');
+    return;
+  }
+  listenSocket = socket;
+  link.send({ t: 'ready', v: CHANNEL_VERSION, shard: shardId, incarnation, port: uws.us_socket_local_port(socket) });
+});
+
+function shutdown(why: string): void {
+  if (stopping) return;
+  stopping = true;
+  log.info(`stopping: ${why}`);
+  if (listenSocket) uws.us_listen_socket_close(listenSocket);
+  listenSocket = undefined;
+  clearInterval(heartbeat);
+  clearInterval(sweeper);
+  clearInterval(stats);
+  for (const conn of [...hub.all()]) conn.close(DISCONNECT.shutdown);
+  // Give the final frames a moment to reach the kernel before every socket is closed.
+  setTimeout(() => {
+    app.close();
+    port.close();
+  }, 100);
+}
+
+process.on('uncaughtException', (e) => {
+  log.error('uncaught error, restarting this shard', { error: e });
+  shutdown('uncaught error');
+});
+process.on('unhandledRejection', (e) => {
+  log.error('unhandled rejection, restarting this shard', { error: e });
+  shutdown('unhandled rejection');
+});

@@ -1,0 +1,94 @@
+/**
+ * Server-Sent Events over a uWS HttpResponse held open.
+ *
+ * Flow control: uWS never drops what `res.write` is given; when the kernel does not take it, the
+ * bytes wait in an unbounded per-socket buffer and `write` returns false. So the connection keeps
+ * its own bounded queue: while the socket is congested new frames wait here (not in uWS), and when
+ * the queue would exceed OUTBOUND_QUEUE_MAX_BYTES the client is too slow. It then gets a final
+ * `rig.connection.closed` event (reason `slow_consumer`) and the stream ends; uWS's 10 s timeout
+ * on a stuck socket bounds the rest. Memory per slow client is therefore at most about twice the
+ * queue limit, and nobody else waits for it.
+ */
+import { SSE_HEARTBEAT, renderSseFrame } from '../../shared/cloudevents/sse-frame.js';
+import { connectionClosedEvent } from '../../shared/cloudevents/rig-events.js';
+import type { Subscription } from '../../shared/subscriptions/types.js';
+import type { HttpResponse } from '../../shared/uws.js';
+import type { Connection } from '../connection.js';
+import type { Disconnect } from '../disconnect.js';
+import { DISCONNECT } from '../disconnect.js';
+import type { ShardEvent } from '../shard-event.js';
+
+export class SseConnection implements Connection {
+  readonly kind = 'sse' as const;
+  subscriptions: readonly Subscription[] = [];
+  dirty = false;
+  closed = false;
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private congested = false;
+
+  constructor(
+    readonly id: number,
+    readonly token: string,
+    private readonly res: HttpResponse,
+    private readonly maxQueueBytes: number,
+    /** Called once when the connection is gone (client left or server closed it). */
+    private readonly onGone: (c: SseConnection) => void,
+  ) {
+    res.onAborted(() => this.gone());
+    res.onWritable(() => {
+      this.congested = false;
+      this.flush();
+      return !this.congested;
+    });
+  }
+
+  deliver(event: ShardEvent): void {
+    this.enqueue(event.sseFrame());
+  }
+
+  heartbeat(): void {
+    this.enqueue(SSE_HEARTBEAT);
+    this.flush();
+  }
+
+  flush(): void {
+    if (this.closed || this.congested || this.queued === 0) return;
+    const queue = this.queue;
+    this.queue = [];
+    this.queued = 0;
+    this.res.cork(() => {
+      for (const frame of queue) if (!this.res.write(frame)) this.congested = true;
+    });
+  }
+
+  close(reason: Disconnect): void {
+    if (this.closed) return;
+    const frame = renderSseFrame('rig.connection.closed', connectionClosedEvent(reason.reason, reason.message));
+    this.queue = [];
+    this.queued = 0;
+    this.res.cork(() => {
+      this.res.write(frame);
+      this.res.end();
+    });
+    this.gone();
+  }
+
+  private enqueue(frame: Buffer): void {
+    if (this.closed) return;
+    if (this.queued + frame.length > this.maxQueueBytes) {
+      this.close(DISCONNECT.slowConsumer);
+      return;
+    }
+    this.queue.push(frame);
+    this.queued += frame.length;
+  }
+
+  private gone(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.queued = 0;
+    this.onGone(this);
+  }
+}

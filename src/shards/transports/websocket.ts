@@ -1,0 +1,92 @@
+/**
+ * WebSocket connections. Each event is one text frame carrying the CloudEvent JSON (RIG's format).
+ *
+ * Flow control: uWS queues what the kernel does not take, up to `maxBackpressure` (set to
+ * OUTBOUND_QUEUE_MAX_BYTES); past that `send` returns DROPPED. A dropped frame would be a silent
+ * gap, so the first drop (or a buffer above the limit) closes the socket with code 4000
+ * `slow_consumer` instead. Frames of one batch are sent inside one cork: one syscall per batch.
+ *
+ * Liveness: RIG pings every 15 s. A client that has not answered (pong or any frame) for three
+ * heartbeat intervals is closed with 4001, which frees sockets of peers that vanished silently.
+ */
+import type { Subscription } from '../../shared/subscriptions/types.js';
+import type { WebSocket } from '../../shared/uws.js';
+import type { Connection } from '../connection.js';
+import type { Disconnect } from '../disconnect.js';
+import { DISCONNECT } from '../disconnect.js';
+import type { ShardEvent } from '../shard-event.js';
+
+const SEND_DROPPED = 2;
+
+export interface WsUserData {
+  /** Set by the upgrade handler when connection set-up failed: the socket is closed on open. */
+  setupError?: Disconnect;
+  /** Set by the upgrade handler on success. */
+  setup?: unknown;
+  conn?: WsConnection;
+}
+
+export class WsConnection implements Connection {
+  readonly kind = 'ws' as const;
+  subscriptions: readonly Subscription[] = [];
+  dirty = false;
+  closed = false;
+  lastSeen: number;
+  private queue: Uint8Array[] = [];
+
+  constructor(
+    readonly id: number,
+    readonly token: string,
+    private readonly ws: WebSocket<WsUserData>,
+    private readonly maxQueueBytes: number,
+    private readonly onGone: (c: WsConnection) => void,
+    now: number,
+  ) {
+    this.lastSeen = now;
+  }
+
+  deliver(event: ShardEvent): void {
+    if (!this.closed) this.queue.push(event.json);
+  }
+
+  flush(): void {
+    if (this.closed || this.queue.length === 0) return;
+    const queue = this.queue;
+    this.queue = [];
+    let dropped = false;
+    this.ws.cork(() => {
+      for (const frame of queue) {
+        if (this.ws.send(frame, false, false) === SEND_DROPPED) {
+          dropped = true;
+          break;
+        }
+      }
+    });
+    if (dropped || this.ws.getBufferedAmount() > this.maxQueueBytes) this.close(DISCONNECT.slowConsumer);
+  }
+
+  heartbeat(now: number, intervalMs: number): void {
+    if (this.closed) return;
+    if (now - this.lastSeen > 3 * intervalMs) {
+      this.close(DISCONNECT.heartbeatTimeout);
+      return;
+    }
+    this.ws.cork(() => this.ws.ping());
+  }
+
+  close(reason: Disconnect): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.ws.end(reason.wsCode, reason.message);
+    this.onGone(this);
+  }
+
+  /** uWS reported the socket closed (by either side). */
+  closedByPeer(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.onGone(this);
+  }
+}

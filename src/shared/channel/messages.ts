@@ -1,0 +1,54 @@
+/**
+ * Everything main and shards say to each other. Main and shard code meet only here: each side
+ * imports these types, never the other side's modules. Control messages are msgpack-encoded and
+ * event batches are binary records (./event-record.ts); ./port.ts frames both and transfers them.
+ *
+ * Token-routed requests (a subscriptions PUT or a long-poll landing on a shard that does not own
+ * the connection) travel shard -> main -> owner shard, and the answer back the same way, matched by
+ * the requester's id.
+ */
+import type { WireError } from '../errors.js';
+import type { Subscription } from '../subscriptions/types.js';
+
+export const CHANNEL_VERSION = 1;
+
+/** A subscriptions PUT validated by the receiving shard, to be applied by the owner. */
+export interface SubscriptionsOp {
+  op: 'subscriptions';
+  connId: number;
+  incarnation: number;
+  /** Validation failure to report if the connection exists (RIG checks existence first). */
+  error?: WireError;
+  subscriptions?: Subscription[];
+}
+
+/** A long-poll request for a session owned by another shard. */
+export interface PollOp {
+  op: 'poll';
+  connId: number;
+  incarnation: number;
+  cursor: string;
+}
+
+export type ShardOp = SubscriptionsOp | PollOp;
+
+/** Answer to a ShardOp: an HTTP status with body and extra headers, rendered by the receiving shard. */
+export interface OpReply {
+  status: number;
+  body: string;
+  headers?: Array<[string, string]>;
+}
+
+export type ShardToMain =
+  | { t: 'ready'; v: number; shard: number; incarnation: number; port: number }
+  | { t: 'fatal'; reason: string }
+  | { t: 'interest'; add: string[]; remove: string[] }
+  | { t: 'req'; id: number; to: number; op: ShardOp }
+  | { t: 'res'; id: number; to: number; reply: OpReply }
+  | { t: 'stats'; connections: number; rows: number };
+
+export type MainToShard =
+  | { t: 'req'; id: number; from: number; op: ShardOp }
+  | { t: 'res'; id: number; reply: OpReply }
+  | { t: 'crash' }
+  | { t: 'shutdown' };

@@ -1,0 +1,62 @@
+/**
+ * The validated, frozen configuration. Built once in the main thread by `loadConfig(env)` from the
+ * schema in ./schema.ts (the only place that knows defaults); shards receive it through workerData.
+ * Only plain data: it crosses thread boundaries by structured clone.
+ */
+export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'RS384' | 'RS512' | 'ES256' | 'ES384';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface GatewayConfig {
+  /** INBOUND_PORT: public port every shard listens on (SO_REUSEPORT). */
+  readonly inboundPort: number;
+  /** INBOUND_HOST: address the public port binds to. */
+  readonly inboundHost: string;
+  /** API_HTTP_PORT: internal API port served by the main thread. */
+  readonly apiHttpPort: number;
+  /** API_HTTP_HOST: address the internal API binds to. */
+  readonly apiHttpHost: string;
+  /** CORS: value of access-control-allow-origin. */
+  readonly cors: string;
+  readonly jwt: {
+    /** JWT_SECRET_KEY: HS secret, or PEM public key / certificate for RS and ES. Empty = JWTs cannot be verified. */
+    readonly secretKey: string;
+    /** JWT_ALG */
+    readonly alg: JwtAlgorithm;
+    /** JWT_SESSION_FIELD: JSON pointer of the claim naming the session. */
+    readonly sessionField: string;
+    /** JWT_CACHE_SIZE: verified tokens kept to absorb reconnect storms; 0 disables. */
+    readonly cacheSize: number;
+  };
+  /** EXTRACTORS: the validated extractor JSON (already read from a file if a path was given), or null. */
+  readonly extractors: unknown;
+  /** MAX_CONNECTIONS_PER_MINUTE: connection creations per node per 60 s window. */
+  readonly maxConnectionsPerMinute: number;
+  /** LOG_LEVEL */
+  readonly logLevel: LogLevel;
+  /** NODE_COOKIE: secret for connection tokens (random per process when unset). */
+  readonly tokenSecret: string;
+  /** true when NODE_COOKIE was not set and the secret is random. */
+  readonly tokenSecretIsRandom: boolean;
+  /** SHARDS: number of shard worker threads. */
+  readonly shards: number;
+  /** NODE_ID: this node's name inside tokens. */
+  readonly nodeId: string;
+  /** HEARTBEAT_INTERVAL_MS: SSE heartbeat comment / WS ping interval. */
+  readonly heartbeatIntervalMs: number;
+  /** OUTBOUND_QUEUE_MAX_BYTES: per-connection outbound bytes held while a client does not read. */
+  readonly outboundQueueMaxBytes: number;
+  /** MAX_REQUEST_BODY_BYTES */
+  readonly maxRequestBodyBytes: number;
+  /** MAX_HEADER_VALUE_BYTES */
+  readonly maxHeaderValueBytes: number;
+  /** LONGPOLL_BUFFER_SIZE: events kept per long-polling session. */
+  readonly longpollBufferSize: number;
+  /** LONGPOLL_TIMEOUT_MS: how long a poll waits for events before answering with an empty list. */
+  readonly longpollTimeoutMs: number;
+  /** LONGPOLL_SESSION_IDLE_MS: a session not polled for this long is ended. */
+  readonly longpollSessionIdleMs: number;
+  /** SHUTDOWN_TIMEOUT_MS: how long SIGTERM waits for shards to drain. */
+  readonly shutdownTimeoutMs: number;
+  /** UWS_ALLOW_FALLBACK: run on uWS's pure-JS fallback when the native binary cannot load. */
+  readonly allowUwsFallback: boolean;
+}

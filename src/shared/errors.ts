@@ -1,0 +1,131 @@
+/**
+ * The one error catalog. Every client-visible failure of the gateway is a `GatewayError` with a
+ * stable `GW_ERR_*` code, the HTTP status it answers with, and the exact body text. Texts that RIG
+ * 3.0 defined are kept verbatim so clients matching on them keep working; the codes are ours.
+ *
+ * Errors cross thread boundaries (a subscriptions PUT validated on one shard and applied on
+ * another), so everything a GatewayError carries is plain enumerable data: see `toWire`/`fromWire`.
+ * docs/errors.md lists every code; test/unit/shared/errors.test.ts keeps the two in sync.
+ */
+
+export const ERROR_CODES = {
+  // --- request shape -------------------------------------------------------------------------
+  GW_ERR_BODY_TOO_LARGE: { status: 413, doc: 'request body larger than MAX_REQUEST_BODY_BYTES' },
+  GW_ERR_HEADER_TOO_LARGE: { status: 431, doc: 'a request header value longer than MAX_HEADER_VALUE_BYTES' },
+  GW_ERR_NOT_ACCEPTABLE: { status: 406, doc: 'Accept header excludes application/json (subscriptions PUT)' },
+  GW_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'event submitted with a content type no mode accepts' },
+  GW_ERR_NOT_FOUND: { status: 404, doc: 'no route matched' },
+  GW_ERR_METHOD_NOT_ALLOWED: { status: 405, doc: 'known path, unsupported method' },
+  GW_ERR_INVALID_UTF8: { status: 400, doc: 'request body or header is not valid UTF-8 where text is required' },
+  // --- events ----------------------------------------------------------------------------------
+  GW_ERR_NOT_A_CLOUD_EVENT: { status: 400, doc: 'structured-mode body is not a CloudEvent' },
+  GW_ERR_BINARY_MODE_SPECVERSION: { status: 400, doc: 'binary mode with a missing or unsupported ce-specversion' },
+  GW_ERR_BINARY_MODE_INVALID: { status: 400, doc: 'binary-mode headers and body do not form a CloudEvent' },
+  GW_ERR_BATCH_MODE_UNSUPPORTED: { status: 415, doc: 'application/cloudevents-batch' },
+  GW_ERR_STRUCTURED_FORMAT_UNSUPPORTED: { status: 415, doc: 'application/cloudevents+<format> other than json' },
+  // --- connections and subscriptions -----------------------------------------------------------
+  GW_ERR_SUBSCRIPTION_LIST_UNDECODABLE: { status: 400, doc: '`subscriptions` query parameter is not JSON' },
+  GW_ERR_CONNECT_SUBSCRIPTIONS_INVALID: { status: 400, doc: 'connect: invalid JWT or subscription list' },
+  GW_ERR_RATE_LIMITED: { status: 429, doc: 'MAX_CONNECTIONS_PER_MINUTE reached on this node' },
+  GW_ERR_EXPECTED_JSON_BODY: { status: 400, doc: 'subscriptions PUT body is not JSON / wrong content type' },
+  GW_ERR_SUBSCRIPTIONS_FIELD_MISSING: { status: 400, doc: 'subscriptions PUT body lacks "subscriptions"' },
+  GW_ERR_INVALID_CONNECTION_TOKEN: { status: 400, doc: 'connection token is not one this cluster issued' },
+  GW_ERR_CONNECTION_GONE: { status: 410, doc: 'the connection the token names no longer exists' },
+  GW_ERR_INVALID_AUTHORIZATION: { status: 400, doc: 'subscriptions PUT with an invalid Bearer JWT' },
+  GW_ERR_SUBSCRIPTIONS_INVALID: { status: 400, doc: 'subscriptions PUT with an invalid subscription' },
+  GW_ERR_INVALID_LONGPOLL_COOKIE: { status: 400, doc: 'long-poll cookie cannot be decoded; the cookies are cleared' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface WireError {
+  code: ErrorCode;
+  status: number;
+  message: string;
+}
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = options?.status ?? ERROR_CODES[code].status;
+  }
+
+  toWire(): WireError {
+    return { code: this.code, status: this.status, message: this.message };
+  }
+
+  static fromWire(w: WireError): GatewayError {
+    return new GatewayError(w.code, w.message, { status: w.status });
+  }
+}
+
+export function isGatewayError(e: unknown): e is GatewayError {
+  return e instanceof GatewayError;
+}
+
+// --- constructors for the texts RIG defined (spec sections 2.3-2.7) -----------------------------
+
+export const err = {
+  bodyTooLarge: (limit: number) =>
+    new GatewayError('GW_ERR_BODY_TOO_LARGE', `Request body too large: the limit is ${limit} bytes.`),
+  headerTooLarge: (name: string, limit: number) =>
+    new GatewayError('GW_ERR_HEADER_TOO_LARGE', `Request header "${name}" too large: the limit is ${limit} bytes.`),
+  invalidUtf8: (what: string) => new GatewayError('GW_ERR_INVALID_UTF8', `${what} is not valid UTF-8.`),
+  notFoundProxy: () => new GatewayError('GW_ERR_NOT_FOUND', '{"message":"Not Found"}'),
+
+  notACloudEvent: (reason: string) =>
+    new GatewayError('GW_ERR_NOT_A_CLOUD_EVENT', `The request body does not look like a CloudEvent: ${reason}`),
+  binarySpecversion: (got: string[], supported: string[]) =>
+    new GatewayError(
+      'GW_ERR_BINARY_MODE_SPECVERSION',
+      `Your request looks like it's using the CloudEvents binary content mode, but the ce-specversion header is ${JSON.stringify(got)} instead of ${JSON.stringify(supported)}.`,
+    ),
+  binaryInvalid: (reason: string) =>
+    new GatewayError('GW_ERR_BINARY_MODE_INVALID', `The request does not form a CloudEvent in binary content mode: ${reason}`),
+  batchUnsupported: () =>
+    new GatewayError('GW_ERR_BATCH_MODE_UNSUPPORTED', 'The batched CloudEvents HTTP transport binding mode is currently not supported.'),
+  structuredFormatUnsupported: (type: string, subtype: string) =>
+    new GatewayError(
+      'GW_ERR_STRUCTURED_FORMAT_UNSUPPORTED',
+      `The given content-type {"${type}", "${subtype}"} is currently not supported for structured mode.`,
+    ),
+  unsupportedMediaType: () =>
+    new GatewayError(
+      'GW_ERR_UNSUPPORTED_MEDIA_TYPE',
+      'Missing content-type: send a structured event as application/cloudevents+json (or application/json), or a binary-mode event with ce-* headers.',
+    ),
+
+  subscriptionListUndecodable: (detail: string) =>
+    new GatewayError('GW_ERR_SUBSCRIPTION_LIST_UNDECODABLE', `Failed to decode subscription list: ${detail}`),
+  connectJwtInvalid: (reason: string) =>
+    new GatewayError('GW_ERR_CONNECT_SUBSCRIPTIONS_INVALID', `could not parse subscriptions: could not decode JWT: ${reason}`),
+  connectSubscriptionsInvalid: (detail: string) =>
+    new GatewayError('GW_ERR_CONNECT_SUBSCRIPTIONS_INVALID', `could not parse subscriptions: ${detail}`),
+  rateLimited: () => new GatewayError('GW_ERR_RATE_LIMITED', 'Reached maximum number of connections'),
+
+  notAcceptable: (accept: string[]) =>
+    new GatewayError(
+      'GW_ERR_NOT_ACCEPTABLE',
+      `Not acceptable: the Accept header(s) ${JSON.stringify(accept)} allow none of the supported media types ["application/json"].`,
+    ),
+  expectedJsonBody: (technical: string) =>
+    new GatewayError('GW_ERR_EXPECTED_JSON_BODY', `Expected JSON encoded body.\n\nTechnical info:\n${technical}`),
+  subscriptionsFieldMissing: (decoded: string) =>
+    new GatewayError('GW_ERR_SUBSCRIPTIONS_FIELD_MISSING', `Expected field "subscriptions" is not present.\n\nDecoded request body:\n${decoded}`),
+  invalidConnectionToken: () => new GatewayError('GW_ERR_INVALID_CONNECTION_TOKEN', 'Invalid connection token.'),
+  connectionGone: () => new GatewayError('GW_ERR_CONNECTION_GONE', 'Connection no longer exists.'),
+  invalidAuthorization: (reason: string) =>
+    new GatewayError(
+      'GW_ERR_INVALID_AUTHORIZATION',
+      `cannot accept subscription request: invalid authorization header: could not decode JWT: ${reason}`,
+    ),
+  subscriptionsInvalid: (detail: string) =>
+    new GatewayError('GW_ERR_SUBSCRIPTIONS_INVALID', `cannot accept subscription request: could not parse given subscriptions: ${detail}`),
+  invalidLongpollCookie: (which: string) =>
+    new GatewayError('GW_ERR_INVALID_LONGPOLL_COOKIE', `Invalid ${which} cookie: the long-polling session cookies were cleared, connect again.`),
+};
