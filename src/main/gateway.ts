@@ -22,7 +22,7 @@ export interface Gateway {
   stop(): Promise<boolean>;
 }
 
-export async function startGateway(config: GatewayConfig, log: Logger, opts: { faultInjection: boolean }): Promise<Gateway> {
+export async function startGateway(config: GatewayConfig, log: Logger): Promise<Gateway> {
   const uws: UwsModule = loadUws(config.allowUwsFallback);
   const extractors = parseExtractorConfig(config.extractors);
   let supervisor: Supervisor | undefined;
@@ -35,7 +35,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, opts: { f
     throw e;
   }
 
-  const api: TemplatedApp = buildInternalApi(uws, { config, router, supervisor, log, faultInjection: opts.faultInjection });
+  const api: TemplatedApp = buildInternalApi(uws, { config, router, supervisor, log, faultInjection: config.faultInjection });
   const apiSocket = await new Promise<UsListenSocket | false>((resolve) => api.listen(config.apiHttpHost, config.apiHttpPort, resolve));
   if (!apiSocket) {
     api.close();

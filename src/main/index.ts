@@ -2,7 +2,7 @@
  * Process entry (`npm start`): load and validate the configuration (a bad value stops start-up
  * with a message naming the variable), start the gateway, and on SIGTERM/SIGINT drain and exit 0.
  */
-import { ConfigError, describeConfig, loadConfig } from '../shared/config/load.js';
+import { ConfigError, describeConfig, loadConfig, unsupportedRigSettings } from '../shared/config/load.js';
 import { createLogger } from '../shared/logger.js';
 import { startGateway } from './gateway.js';
 
@@ -21,8 +21,9 @@ async function main(): Promise<void> {
   if (config.tokenSecretIsRandom) {
     log.warn('NODE_COOKIE is not set: connection tokens are signed with a random secret and stop working after a restart');
   }
-  const faultInjection = /^(1|true|yes)$/i.test(process.env.ENABLE_FAULT_INJECTION ?? '');
-  const gateway = await startGateway(config, log, { faultInjection });
+  const unsupported = unsupportedRigSettings(process.env);
+  if (unsupported.length > 0) log.warn(`these RIG variables are set but not supported by this version: ${unsupported.join(', ')}`);
+  const gateway = await startGateway(config, log);
   // Always say where we listen: operators and test harnesses read this line.
   process.stderr.write(
     `rig gateway listening: public ${config.inboundHost}:${gateway.publicPort}, internal API ${config.apiHttpHost}:${gateway.apiPort}, ${config.shards} shard(s)\n`,

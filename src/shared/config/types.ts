@@ -59,4 +59,6 @@ export interface GatewayConfig {
   readonly shutdownTimeoutMs: number;
   /** UWS_ALLOW_FALLBACK: run on uWS's pure-JS fallback when the native binary cannot load. */
   readonly allowUwsFallback: boolean;
+  /** ENABLE_FAULT_INJECTION: serve the shard-crash endpoint on the internal API (testing aid). */
+  readonly faultInjection: boolean;
 }

@@ -1,0 +1,207 @@
+/**
+ * Builds the frozen GatewayConfig from environment variables, following SCHEMA. Start-up must stop
+ * on a bad value rather than run with a surprise, and an operator fixing a deployment wants every
+ * mistake at once: so every variable is checked, all problems are collected, and one ConfigError
+ * lists them, each naming the variable and what it accepts.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { parseExtractorConfig } from '../extractors/config.js';
+import { createJwtVerifier } from '../jwt/verifier.js';
+import { SCHEMA, UNSUPPORTED_RIG_ENV, allowedDoc, isComputed, type SchemaEntry } from './schema.js';
+import type { GatewayConfig } from './types.js';
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Parsed = { ok: true; value: unknown } | { ok: false; problem: string };
+
+export function loadConfig(env: NodeJS.ProcessEnv, opts: { cwd?: string } = {}): GatewayConfig {
+  const cwd = opts.cwd ?? process.cwd();
+  const problems: string[] = [];
+  const failed = new Set<string>();
+  const out: Record<string, unknown> = {};
+
+  for (const entry of SCHEMA) {
+    const raw = env[entry.env];
+    let value: unknown;
+    if (raw === undefined || (raw === '' && !entry.keepEmpty)) {
+      value = isComputed(entry.default) ? entry.default.compute() : entry.default;
+    } else {
+      const parsed = parseValue(entry, raw, cwd);
+      if (!parsed.ok) {
+        problems.push(`${entry.env}: ${parsed.problem} (allowed: ${allowedDoc(entry)})`);
+        failed.add(entry.env);
+        continue;
+      }
+      value = parsed.value;
+    }
+    setPath(out, entry.path, value);
+  }
+  out['tokenSecretIsRandom'] = !env['NODE_COOKIE'];
+
+  problems.push(...crossFieldProblems(out as unknown as GatewayConfig, failed));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(out) as unknown as GatewayConfig;
+}
+
+/** Rules that involve more than one variable. Skipped for variables that already failed on their own. */
+function crossFieldProblems(cfg: GatewayConfig, failed: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  const { alg, secretKey } = cfg.jwt;
+  if (!failed.has('JWT_ALG') && !alg.startsWith('HS') && secretKey !== '') {
+    try {
+      createJwtVerifier({ alg, secretKey, cacheSize: 0 });
+    } catch (e) {
+      // The message starts "JWT_SECRET_KEY: " and never quotes the key.
+      problems.push(`${(e as Error).message} (allowed: a PEM public key or X.509 certificate for ${alg})`);
+    }
+  }
+  if (
+    !failed.has('INBOUND_PORT') && !failed.has('API_HTTP_PORT') &&
+    cfg.inboundPort !== 0 && cfg.inboundPort === cfg.apiHttpPort
+  ) {
+    problems.push(`API_HTTP_PORT: ${cfg.apiHttpPort} is also INBOUND_PORT (allowed: a port other than INBOUND_PORT, or 0)`);
+  }
+  return problems;
+}
+
+function parseValue(entry: SchemaEntry, raw: string, cwd: string): Parsed {
+  const shown = entry.secret ? 'the value' : show(raw);
+  switch (entry.type) {
+    case 'port':
+      return parseInteger(raw, 0, 65535);
+    case 'int':
+      return parseInteger(raw, entry.min, entry.max);
+    case 'bool': {
+      const v = raw.trim().toLowerCase();
+      if (v === 'true' || v === '1' || v === 'yes') return { ok: true, value: true };
+      if (v === 'false' || v === '0' || v === 'no') return { ok: true, value: false };
+      return { ok: false, problem: `${shown} is not a boolean` };
+    }
+    case 'enum': {
+      const v = raw.trim().toLowerCase();
+      const match = entry.values.find((allowed) => allowed.toLowerCase() === v);
+      return match === undefined ? { ok: false, problem: `${shown} is not a known value` } : { ok: true, value: match };
+    }
+    case 'string':
+      if (entry.pattern && !entry.pattern.test(raw)) return { ok: false, problem: `${shown} is not valid` };
+      return { ok: true, value: raw };
+    case 'json-or-path':
+      return parseExtractors(raw, cwd);
+  }
+}
+
+function parseInteger(raw: string, min: number, max: number): Parsed {
+  const text = raw.trim();
+  if (!/^-?\d+$/.test(text)) return { ok: false, problem: `${show(raw)} is not an integer` };
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < min || n > max) return { ok: false, problem: `${text} is out of range` };
+  return { ok: true, value: n };
+}
+
+/** RIG's path-or-JSON rule (spec 8): a readable file first, otherwise the text itself as JSON. */
+function parseExtractors(raw: string, cwd: string): Parsed {
+  const text = raw.trim();
+  const path = isAbsolute(text) ? text : resolve(cwd, text);
+  let json: unknown;
+  let source: string;
+  if (isFile(path)) {
+    source = `file ${path}`;
+    let content: string;
+    try {
+      content = readFileSync(path, 'utf8');
+    } catch (e) {
+      return { ok: false, problem: `cannot read ${source}: ${(e as Error).message}` };
+    }
+    try {
+      json = JSON.parse(content);
+    } catch (e) {
+      return { ok: false, problem: `${source} is not JSON: ${(e as Error).message}` };
+    }
+  } else {
+    source = 'the JSON text';
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return { ok: false, problem: `${show(raw)} is neither a file (looked for ${path}) nor JSON text` };
+    }
+  }
+  try {
+    parseExtractorConfig(json);
+  } catch (e) {
+    return { ok: false, problem: `${source} is not a valid extractor configuration: ${(e as Error).message}` };
+  }
+  return { ok: true, value: json };
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false; // missing, a directory's child of a file, a name with NUL bytes, ...
+  }
+}
+
+/** A value quoted for an error message, shortened so a pasted JSON document stays readable. */
+function show(raw: string): string {
+  const q = JSON.stringify(raw);
+  return q.length <= 60 ? q : `${q.slice(0, 56)}..."`;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const dot = path.indexOf('.');
+  if (dot < 0) {
+    target[path] = value;
+    return;
+  }
+  const head = path.slice(0, dot);
+  const child = (target[head] ??= {}) as Record<string, unknown>;
+  setPath(child, path.slice(dot + 1), value);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * The configuration as it may be logged: keyed by variable name, secrets replaced by whether they
+ * are set, the extractor configuration by its event types.
+ */
+export function describeConfig(cfg: GatewayConfig): Record<string, unknown> {
+  const summary: Record<string, unknown> = {};
+  for (const entry of SCHEMA) {
+    const value = getPath(cfg, entry.path);
+    if (entry.env === 'NODE_COOKIE') summary[entry.env] = cfg.tokenSecretIsRandom ? '(random per process)' : '(set)';
+    else if (entry.secret) summary[entry.env] = value === '' ? '(empty)' : '(set)';
+    else if (entry.type === 'json-or-path') summary[entry.env] = value === null ? null : { eventTypes: eventTypesOf(value) };
+    else summary[entry.env] = value;
+  }
+  return summary;
+}
+
+function getPath(cfg: GatewayConfig, path: string): unknown {
+  let v: unknown = cfg;
+  for (const part of path.split('.')) v = (v as Record<string, unknown>)[part];
+  return v;
+}
+
+function eventTypesOf(extractors: unknown): string[] {
+  return extractors !== null && typeof extractors === 'object' ? Object.keys(extractors) : [];
+}
+
+/** RIG variables set in `env` that this version ignores; start-up logs them as a warning. */
+export function unsupportedRigSettings(env: NodeJS.ProcessEnv): string[] {
+  return UNSUPPORTED_RIG_ENV.filter((name) => env[name] !== undefined && env[name] !== '');
+}

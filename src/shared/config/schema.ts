@@ -1,0 +1,188 @@
+/**
+ * Every environment variable the gateway reads: its type, limits, default, meaning, and whether
+ * RIG 3.0 defines it or it is ours. This table is the only place that knows defaults; `load.ts`
+ * turns it into a GatewayConfig, `describeConfig` into a log line, and docs/configuration.md
+ * documents it (a test keeps the document in step with this table).
+ */
+import { availableParallelism, hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { GatewayConfig } from './types.js';
+
+/** Where a value lands in GatewayConfig (dotted for the `jwt` group). */
+export type ConfigPath =
+  | Exclude<keyof GatewayConfig, 'jwt' | 'tokenSecretIsRandom'>
+  | `jwt.${keyof GatewayConfig['jwt']}`;
+
+/** A default that depends on the machine or the process; `doc` says what it is in words. */
+export interface ComputedDefault<T> {
+  readonly compute: () => T;
+  readonly doc: string;
+}
+
+interface Common {
+  readonly env: string;
+  readonly path: ConfigPath;
+  readonly doc: string;
+  /** true: RIG 3.0 defines the variable (same name, same default); false: ours. */
+  readonly rig: boolean;
+  /** Never printed: describeConfig and error messages leave the value out. */
+  readonly secret?: boolean;
+  /** An empty value is a value (RIG's CORS=""); for every other variable empty means unset. */
+  readonly keepEmpty?: boolean;
+}
+
+export type SchemaEntry = Common &
+  (
+    | { readonly type: 'port'; readonly default: number }
+    | { readonly type: 'int'; readonly default: number | ComputedDefault<number>; readonly min: number; readonly max: number }
+    | { readonly type: 'bool'; readonly default: boolean }
+    | { readonly type: 'enum'; readonly values: readonly string[]; readonly default: string }
+    | {
+        readonly type: 'string';
+        readonly default: string | ComputedDefault<string>;
+        /** The value must match; `allowed` says the same in words. Without a pattern anything goes. */
+        readonly pattern?: RegExp;
+        readonly allowed?: string;
+      }
+    | { readonly type: 'json-or-path'; readonly default: null; readonly allowed: string }
+  );
+
+/** Longest delay setTimeout honours; larger values silently fire after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+const NODE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+export const SCHEMA: readonly SchemaEntry[] = [
+  // --- network -------------------------------------------------------------------------------
+  { env: 'INBOUND_PORT', path: 'inboundPort', type: 'port', default: 4000, rig: true,
+    doc: 'Public port for SSE, WebSocket, long polling, event submission and the proxy. Every shard listens on it.' },
+  { env: 'INBOUND_HOST', path: 'inboundHost', type: 'string', default: '0.0.0.0', rig: false,
+    pattern: /^\S+$/, allowed: 'an IP address or host name',
+    doc: 'Address the public port binds to.' },
+  { env: 'API_HTTP_PORT', path: 'apiHttpPort', type: 'port', default: 4010, rig: true,
+    doc: 'Internal API port (health, /v3/*, metrics). Keep it off the internet.' },
+  { env: 'API_HTTP_HOST', path: 'apiHttpHost', type: 'string', default: '0.0.0.0', rig: false,
+    pattern: /^\S+$/, allowed: 'an IP address or host name',
+    doc: 'Address the internal API binds to.' },
+  { env: 'CORS', path: 'cors', type: 'string', default: '*', rig: true, keepEmpty: true,
+    pattern: /^[^\r\n\0]*$/, allowed: 'any header value without line breaks',
+    doc: 'Value of Access-Control-Allow-Origin on the public port.' },
+  { env: 'MAX_CONNECTIONS_PER_MINUTE', path: 'maxConnectionsPerMinute', type: 'int', default: 5000, min: 1, max: Number.MAX_SAFE_INTEGER, rig: true,
+    doc: 'SSE, WebSocket and long-polling connections created per node per 60-second window; the next one is refused with 429.' },
+  // --- JWT -----------------------------------------------------------------------------------
+  { env: 'JWT_SECRET_KEY', path: 'jwt.secretKey', type: 'string', default: '', rig: true, secret: true, keepEmpty: true,
+    allowed: 'HS*: any shared secret; RS*/ES*: a PEM public key or X.509 certificate',
+    doc: 'Key for verifying JWTs. Empty: every JWT is rejected.' },
+  { env: 'JWT_ALG', path: 'jwt.alg', type: 'enum', default: 'HS256', rig: true,
+    values: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384'],
+    doc: 'Algorithm JWTs must be signed with; a token whose header names another algorithm is rejected.' },
+  { env: 'JWT_SESSION_FIELD', path: 'jwt.sessionField', type: 'string', default: '/jti', rig: true,
+    pattern: /^(\/([^~]|~[01])*)+$/, allowed: 'a JSON pointer starting with "/"',
+    doc: 'JSON pointer of the claim naming the session; blacklisting that value kills its connections.' },
+  { env: 'JWT_CACHE_SIZE', path: 'jwt.cacheSize', type: 'int', default: 10000, min: 0, max: 10_000_000, rig: false,
+    doc: 'Verified JWTs remembered per shard to absorb reconnect storms; 0 disables the cache.' },
+  // --- subscriptions -------------------------------------------------------------------------
+  { env: 'EXTRACTORS', path: 'extractors', type: 'json-or-path', default: null, rig: true,
+    allowed: 'a path to a JSON file (absolute or relative to the working directory) or JSON text, in the extractor format',
+    doc: 'Extractor configuration: which event and JWT fields subscription constraints match on.' },
+  // --- cluster -------------------------------------------------------------------------------
+  { env: 'NODE_COOKIE', path: 'tokenSecret', type: 'string', rig: true, secret: true,
+    default: { compute: () => randomBytes(32).toString('hex'), doc: 'random per process' },
+    doc: 'Secret for connection tokens and correlation IDs. Set the same value on every node.' },
+  { env: 'NODE_ID', path: 'nodeId', type: 'string', rig: false, pattern: NODE_ID_PATTERN,
+    allowed: '1..64 characters of A-Z a-z 0-9 . _ -',
+    default: { compute: defaultNodeId, doc: 'host name' },
+    doc: 'Name of this node inside tokens; unique per node of a cluster.' },
+  { env: 'SHARDS', path: 'shards', type: 'int', min: 1, max: 32, rig: false,
+    default: { compute: () => Math.min(32, availableParallelism()), doc: 'available CPU cores (at most 32)' },
+    doc: 'Number of shard worker threads holding connections.' },
+  // --- connections ---------------------------------------------------------------------------
+  { env: 'HEARTBEAT_INTERVAL_MS', path: 'heartbeatIntervalMs', type: 'int', default: 15000, min: 1000, max: MAX_TIMER_MS, rig: false,
+    doc: 'Interval of SSE heartbeat comments and WebSocket pings.' },
+  { env: 'OUTBOUND_QUEUE_MAX_BYTES', path: 'outboundQueueMaxBytes', type: 'int', default: 262144, min: 4096, max: Number.MAX_SAFE_INTEGER, rig: false,
+    doc: 'Bytes queued for a client that does not read; beyond this it is disconnected.' },
+  { env: 'MAX_REQUEST_BODY_BYTES', path: 'maxRequestBodyBytes', type: 'int', default: 1048576, min: 1024, max: Number.MAX_SAFE_INTEGER, rig: false,
+    doc: 'Largest request body accepted (413 beyond).' },
+  { env: 'MAX_HEADER_VALUE_BYTES', path: 'maxHeaderValueBytes', type: 'int', default: 16384, min: 256, max: Number.MAX_SAFE_INTEGER, rig: false,
+    doc: 'Longest request header value accepted (431 beyond); 16384 is RIG\'s limit.' },
+  { env: 'LONGPOLL_BUFFER_SIZE', path: 'longpollBufferSize', type: 'int', default: 200, min: 1, max: 100000, rig: false,
+    doc: 'Events kept per long-polling session between polls.' },
+  { env: 'LONGPOLL_TIMEOUT_MS', path: 'longpollTimeoutMs', type: 'int', default: 5000, min: 100, max: MAX_TIMER_MS, rig: false,
+    doc: 'How long a poll waits for events before answering with an empty list.' },
+  { env: 'LONGPOLL_SESSION_IDLE_MS', path: 'longpollSessionIdleMs', type: 'int', default: 3600000, min: 1000, max: MAX_TIMER_MS, rig: false,
+    doc: 'A long-polling session not polled for this long is ended.' },
+  // --- process -------------------------------------------------------------------------------
+  { env: 'LOG_LEVEL', path: 'logLevel', type: 'enum', default: 'warn', rig: true, values: ['debug', 'info', 'warn', 'error'],
+    doc: 'Least severe log level written.' },
+  { env: 'SHUTDOWN_TIMEOUT_MS', path: 'shutdownTimeoutMs', type: 'int', default: 10000, min: 0, max: MAX_TIMER_MS, rig: false,
+    doc: 'How long SIGTERM waits for shards to close their connections before exiting.' },
+  { env: 'UWS_ALLOW_FALLBACK', path: 'allowUwsFallback', type: 'bool', default: false, rig: false,
+    doc: 'Start even when the native uWebSockets.js binary cannot load (its pure-JS fallback is much slower).' },
+  { env: 'ENABLE_FAULT_INJECTION', path: 'faultInjection', type: 'bool', default: false, rig: false,
+    doc: 'Serve POST /_fault/shards/:id/crash on the internal API, which makes that shard fail as a bug would (for resilience testing only).' },
+];
+
+/** The host name made into a valid NODE_ID: other characters become "-", at most 64 of them. */
+function defaultNodeId(): string {
+  const id = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
+  return id === '' ? 'node' : id;
+}
+
+export function isComputed<T>(d: T | ComputedDefault<T>): d is ComputedDefault<T> {
+  return typeof d === 'object' && d !== null && 'compute' in d;
+}
+
+/** The default as the documentation states it. */
+export function defaultDoc(e: SchemaEntry): string {
+  if (isComputed(e.default)) return e.default.doc;
+  if (e.default === null) return 'unset';
+  if (e.default === '') return 'empty';
+  return String(e.default);
+}
+
+/** What a valid value looks like, in words; every error message ends with it. */
+export function allowedDoc(e: SchemaEntry): string {
+  switch (e.type) {
+    case 'port':
+      return 'integer 0..65535, 0 = any free port';
+    case 'int':
+      return e.max === Number.MAX_SAFE_INTEGER ? `integer >= ${e.min}` : `integer ${e.min}..${e.max}`;
+    case 'bool':
+      return 'true/false, 1/0, yes/no';
+    case 'enum':
+      return `${e.values.join(', ')} (any case)`;
+    case 'string':
+      return e.allowed ?? 'any text';
+    case 'json-or-path':
+      return e.allowed;
+  }
+}
+
+/**
+ * RIG 3.0 variables this version does not implement yet (Kafka, NATS, Kinesis, proxy, HTTPS,
+ * authorization hooks, log format, metrics, tracing, Erlang clustering). They are listed so the
+ * gateway can warn an operator who migrates a RIG deployment that a setting has no effect.
+ */
+export const UNSUPPORTED_RIG_ENV: readonly string[] = [
+  // network
+  'INBOUND_HTTPS_PORT', 'API_HTTPS_PORT', 'HOST', 'HTTPS_CERTFILE', 'HTTPS_KEYFILE', 'HTTPS_KEYFILE_PASS',
+  // cluster
+  'DISCOVERY_TYPE', 'DNS_NAME', 'NODE_HOST',
+  // authorization hooks
+  'SUBSCRIPTION_CHECK', 'SUBMISSION_CHECK',
+  // Kafka
+  'KAFKA_BROKERS', 'KAFKA_SOURCE_TOPICS', 'KAFKATOFILTER_KAFKA_GROUP_ID', 'PROXY_KAFKA_RESPONSE_TOPICS',
+  'PROXY_KAFKA_RESPONSE_KAFKA_GROUP_ID', 'PROXY_KAFKA_RESPONSE_TIMEOUT', 'KAFKA_SERIALIZER', 'KAFKA_SCHEMA_REGISTRY_HOST',
+  'KAFKA_SSL_ENABLED', 'KAFKA_SSL_CA_CERTFILE', 'KAFKA_SSL_CERTFILE', 'KAFKA_SSL_KEYFILE', 'KAFKA_SSL_KEYFILE_PASS',
+  'KAFKA_SASL', 'KAFKA_LOG_TOPIC', 'KAFKA_LOG_SCHEMA', 'KAFKA_RESTART_DELAY_MS',
+  // NATS
+  'NATS_SERVERS', 'NATS_SOURCE_TOPICS', 'NATSTOFILTER_QUEUE_GROUP', 'PROXY_NATS_RESPONSE_TIMEOUT',
+  // Kinesis
+  'KINESIS_ENABLED', 'KINESIS_STREAM', 'KINESIS_APP_NAME', 'KINESIS_AWS_REGION', 'KINESIS_ENDPOINT',
+  'KINESIS_DYNAMODB_ENDPOINT', 'KINESIS_CLIENT_JAR', 'KINESIS_OTP_JAR', 'KINESIS_LOG_LEVEL',
+  'PROXY_KINESIS_REQUEST_REGION', 'PROXY_KINESIS_RESPONSE_TIMEOUT',
+  // proxy
+  'PROXY_CONFIG_FILE', 'PROXY_RECV_TIMEOUT', 'PROXY_HTTP_ASYNC_RESPONSE_TIMEOUT', 'REQUEST_LOG',
+  // observability
+  'LOG_FMT', 'PROMETHEUS_METRICS_ENABLED', 'JAEGER_HOST', 'JAEGER_PORT', 'JAEGER_SERVICE_NAME', 'ZIPKIN_ADDR',
+  'ZIPKIN_SERVICE_NAME',
+];

@@ -1,0 +1,108 @@
+/**
+ * Parsing of client-supplied subscription lists (spec 5.1): the `subscriptions` query parameter of
+ * SSE/WS/long-polling connects and the body of the subscriptions PUT. Key aliases, the order in
+ * which they are looked up and the error texts are RIG's, because clients may match on them.
+ * A list is all-or-nothing: the first invalid entry rejects the whole request.
+ */
+
+import type { Subscription } from './types.js';
+
+/** A subscription list (or one of its entries) that RIG would have rejected. */
+export class SubscriptionParseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SubscriptionParseError';
+  }
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Thrown inside `parseEntry` and turned into RIG's "invalid subscription" message. */
+class EntryError {
+  constructor(readonly reason: string) {}
+}
+
+// RIG checks the snake_case spellings first, so they win when an entry has both.
+const EVENT_TYPE_KEYS = ['event_type', 'eventType'] as const;
+const CONSTRAINT_KEYS = ['constraints', 'one_of', 'oneOf'] as const;
+
+function firstPresent(entry: Record<string, unknown>, keys: readonly string[]): { value: unknown } | undefined {
+  for (const k of keys) if (hasOwn.call(entry, k)) return { value: entry[k] };
+  return undefined;
+}
+
+function parseEntry(entry: unknown): Subscription {
+  if (!isObject(entry)) throw new EntryError('not a map');
+
+  const eventType = firstPresent(entry, EVENT_TYPE_KEYS);
+  if (eventType === undefined) throw new EntryError('event-type not found');
+  // A present but non-string event type (e.g. 123 or null) is reported as "empty", as in RIG.
+  if (typeof eventType.value !== 'string' || eventType.value === '') throw new EntryError('event-type empty');
+
+  // Absent means "all events of the type"; an explicit `null` is not absent and is rejected.
+  const given = firstPresent(entry, CONSTRAINT_KEYS);
+  const oneOf: unknown = given === undefined ? [] : given.value;
+  if (!Array.isArray(oneOf)) throw new EntryError('constraints expected to be a list of disjunctive clauses');
+  for (const clause of oneOf) {
+    if (!isObject(clause)) {
+      throw new EntryError('a disjunctive clause expected to be a conjunction represented by a map');
+    }
+    // JSON object keys are always strings, so the only way to fail RIG's key check is "".
+    if (hasOwn.call(clause, '')) {
+      throw new EntryError('conjunctive clauses expected to be a map with nonempty strings as keys');
+    }
+  }
+  return { eventType: eventType.value, oneOf: oneOf as Subscription['oneOf'] };
+}
+
+/**
+ * Parses decoded JSON: a bare array (query-parameter form) or `{"subscriptions": [...]}` (body
+ * form). `null`/`undefined` means "no subscriptions given". Output entries are normalized to
+ * `{eventType, oneOf}`; constraint objects are kept as given.
+ */
+export function parseSubscriptionList(value: unknown): Subscription[] {
+  if (value === null || value === undefined) return [];
+  let list: unknown = value;
+  if (isObject(value)) list = hasOwn.call(value, 'subscriptions') ? value['subscriptions'] : undefined;
+  if (!Array.isArray(list)) throw new SubscriptionParseError('subscriptions is expected to be a JSON encoded list');
+
+  return list.map((entry: unknown) => {
+    try {
+      return parseEntry(entry);
+    } catch (e) {
+      if (!(e instanceof EntryError)) throw e;
+      throw new SubscriptionParseError(`invalid subscription: ${e.reason} when parsing ${JSON.stringify(entry)}`);
+    }
+  });
+}
+
+/** JSON text with object keys sorted, so structurally equal values compare equal as strings. */
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (isObject(v)) {
+    const keys = Object.keys(v).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson(v[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/**
+ * Drops every subscription deep-equal to an earlier one (first occurrence wins, order kept), as
+ * RIG does for the JWT-inferred ++ query-parameter list of a connect. Key order inside constraint
+ * objects does not matter; the order of `oneOf` entries does.
+ */
+export function dedupeSubscriptions(list: Subscription[]): Subscription[] {
+  const seen = new Set<string>();
+  const out: Subscription[] = [];
+  for (const s of list) {
+    const id = `${JSON.stringify(s.eventType)}:${stableJson(s.oneOf)}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(s);
+  }
+  return out;
+}

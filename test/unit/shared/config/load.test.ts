@@ -1,0 +1,233 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, describeConfig, loadConfig, unsupportedRigSettings } from '../../../../src/shared/config/load.js';
+import { SCHEMA, UNSUPPORTED_RIG_ENV, allowedDoc, defaultDoc } from '../../../../src/shared/config/schema.js';
+import type { GatewayConfig } from '../../../../src/shared/config/types.js';
+
+// Source-tree files, read from dist/test/unit/shared/config/.
+const repoFile = (path: string) => new URL(`../../../../../${path}`, import.meta.url);
+
+const EXTRACTORS = { greeting: { name: { stable_field_index: 1, event: { json_pointer: '/data/name' } } } };
+
+/** The ConfigError thrown for `env`; fails the test when loading succeeds. */
+function problemsOf(env: NodeJS.ProcessEnv, opts?: { cwd?: string }): string[] {
+  try {
+    loadConfig(env, opts);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    for (const p of e.problems) assert.ok(e.message.includes(p));
+    return e.problems;
+  }
+  assert.fail(`expected a ConfigError for ${JSON.stringify(env)}`);
+}
+
+test('defaults: RIG\'s for RIG variables, ours for the rest', () => {
+  const cfg = loadConfig({});
+  assert.equal(cfg.inboundPort, 4000);
+  assert.equal(cfg.inboundHost, '0.0.0.0');
+  assert.equal(cfg.apiHttpPort, 4010);
+  assert.equal(cfg.apiHttpHost, '0.0.0.0');
+  assert.equal(cfg.cors, '*');
+  assert.deepEqual(cfg.jwt, { secretKey: '', alg: 'HS256', sessionField: '/jti', cacheSize: 10000 });
+  assert.equal(cfg.extractors, null);
+  assert.equal(cfg.maxConnectionsPerMinute, 5000);
+  assert.equal(cfg.logLevel, 'warn');
+  assert.match(cfg.tokenSecret, /^[0-9a-f]{64}$/);
+  assert.equal(cfg.tokenSecretIsRandom, true);
+  assert.notEqual(loadConfig({}).tokenSecret, cfg.tokenSecret, 'random per process start');
+  assert.equal(cfg.shards, Math.min(64, availableParallelism()));
+  assert.match(cfg.nodeId, /^[A-Za-z0-9._-]{1,64}$/);
+  assert.equal(cfg.heartbeatIntervalMs, 15000);
+  assert.equal(cfg.outboundQueueMaxBytes, 262144);
+  assert.equal(cfg.maxRequestBodyBytes, 1048576);
+  assert.equal(cfg.maxHeaderValueBytes, 16384);
+  assert.equal(cfg.longpollBufferSize, 200);
+  assert.equal(cfg.longpollTimeoutMs, 5000);
+  assert.equal(cfg.longpollSessionIdleMs, 3600000);
+  assert.equal(cfg.shutdownTimeoutMs, 10000);
+  assert.equal(cfg.allowUwsFallback, false);
+});
+
+test('the config has exactly the fields of GatewayConfig', () => {
+  // Typed so that adding a field to GatewayConfig without listing it here fails to compile.
+  const fields: { [K in keyof GatewayConfig]: true } = {
+    inboundPort: true, inboundHost: true, apiHttpPort: true, apiHttpHost: true, cors: true, jwt: true,
+    extractors: true, maxConnectionsPerMinute: true, logLevel: true, tokenSecret: true, tokenSecretIsRandom: true,
+    shards: true, nodeId: true, heartbeatIntervalMs: true, outboundQueueMaxBytes: true, maxRequestBodyBytes: true,
+    maxHeaderValueBytes: true, longpollBufferSize: true, longpollTimeoutMs: true, longpollSessionIdleMs: true,
+    shutdownTimeoutMs: true, allowUwsFallback: true, faultInjection: true,
+  };
+  const jwtFields: { [K in keyof GatewayConfig['jwt']]: true } = { secretKey: true, alg: true, sessionField: true, cacheSize: true };
+  const cfg = loadConfig({});
+  assert.deepEqual(Object.keys(cfg).sort(), Object.keys(fields).sort());
+  assert.deepEqual(Object.keys(cfg.jwt).sort(), Object.keys(jwtFields).sort());
+  assert.equal(new Set(SCHEMA.map((e) => e.env)).size, SCHEMA.length, 'env names are unique');
+  assert.equal(new Set(SCHEMA.map((e) => e.path)).size, SCHEMA.length, 'paths are unique');
+});
+
+test('every variable is read', () => {
+  const cfg = loadConfig({
+    INBOUND_PORT: '0', INBOUND_HOST: '127.0.0.1', API_HTTP_PORT: '0', API_HTTP_HOST: '::1', CORS: 'https://app.example',
+    JWT_SECRET_KEY: 'secret', JWT_ALG: 'hs512', JWT_SESSION_FIELD: '/user/id', JWT_CACHE_SIZE: '0',
+    EXTRACTORS: JSON.stringify(EXTRACTORS), MAX_CONNECTIONS_PER_MINUTE: '1', LOG_LEVEL: 'DEBUG',
+    NODE_COOKIE: 'cookie', SHARDS: '3', NODE_ID: 'gw-1.a_b', HEARTBEAT_INTERVAL_MS: '1000',
+    OUTBOUND_QUEUE_MAX_BYTES: '4096', MAX_REQUEST_BODY_BYTES: '1024', MAX_HEADER_VALUE_BYTES: '256',
+    LONGPOLL_BUFFER_SIZE: '100000', LONGPOLL_TIMEOUT_MS: '100', LONGPOLL_SESSION_IDLE_MS: '1000',
+    SHUTDOWN_TIMEOUT_MS: '0', UWS_ALLOW_FALLBACK: 'Yes', ENABLE_FAULT_INJECTION: '1',
+  });
+  assert.deepEqual(JSON.parse(JSON.stringify(cfg)), {
+    inboundPort: 0, inboundHost: '127.0.0.1', apiHttpPort: 0, apiHttpHost: '::1', cors: 'https://app.example',
+    jwt: { secretKey: 'secret', alg: 'HS512', sessionField: '/user/id', cacheSize: 0 },
+    extractors: EXTRACTORS, maxConnectionsPerMinute: 1, logLevel: 'debug', tokenSecret: 'cookie',
+    tokenSecretIsRandom: false, shards: 3, nodeId: 'gw-1.a_b', heartbeatIntervalMs: 1000,
+    outboundQueueMaxBytes: 4096, maxRequestBodyBytes: 1024, maxHeaderValueBytes: 256, longpollBufferSize: 100000,
+    longpollTimeoutMs: 100, longpollSessionIdleMs: 1000, shutdownTimeoutMs: 0, allowUwsFallback: true,
+    faultInjection: true,
+  });
+});
+
+test('booleans accept true/false, 1/0 and yes/no in any case', () => {
+  for (const v of ['true', 'TRUE', '1', 'yes', 'Yes']) assert.equal(loadConfig({ UWS_ALLOW_FALLBACK: v }).allowUwsFallback, true);
+  for (const v of ['false', 'False', '0', 'no', 'NO']) assert.equal(loadConfig({ UWS_ALLOW_FALLBACK: v }).allowUwsFallback, false);
+});
+
+test('an empty value counts as unset, except for CORS and JWT_SECRET_KEY', () => {
+  const cfg = loadConfig({ INBOUND_PORT: '', LOG_LEVEL: '', NODE_COOKIE: '', EXTRACTORS: '', SHARDS: '', CORS: '', JWT_SECRET_KEY: '' });
+  assert.equal(cfg.inboundPort, 4000);
+  assert.equal(cfg.logLevel, 'warn');
+  assert.equal(cfg.tokenSecretIsRandom, true);
+  assert.equal(cfg.extractors, null);
+  assert.equal(cfg.cors, '');
+  assert.equal(cfg.jwt.secretKey, '');
+});
+
+test('the config is deeply frozen', () => {
+  const cfg = loadConfig({ EXTRACTORS: JSON.stringify(EXTRACTORS) });
+  assert.ok(Object.isFrozen(cfg));
+  assert.ok(Object.isFrozen(cfg.jwt));
+  const ex = cfg.extractors as typeof EXTRACTORS;
+  assert.ok(Object.isFrozen(ex) && Object.isFrozen(ex.greeting.name.event));
+  assert.throws(() => {
+    (cfg as { inboundPort: number }).inboundPort = 1;
+  }, TypeError);
+});
+
+test('every invalid value is reported with its variable and what is allowed', () => {
+  const cases: Record<string, string[]> = {
+    INBOUND_PORT: ['abc', '-1', '65536', '40.5', '4000x'],
+    API_HTTP_PORT: ['http'],
+    INBOUND_HOST: ['two words'],
+    API_HTTP_HOST: [' '],
+    CORS: ['a\r\nSet-Cookie: x=1'],
+    JWT_ALG: ['none', 'PS256', 'HS1024'],
+    JWT_SESSION_FIELD: ['jti', '/a~2b'],
+    JWT_CACHE_SIZE: ['-1', 'many'],
+    EXTRACTORS: ['{not json', JSON.stringify({ greeting: { name: { event: { json_pointer: '/data/name' } } } }), '[1]', './missing.json'],
+    MAX_CONNECTIONS_PER_MINUTE: ['0', '1e3'],
+    LOG_LEVEL: ['verbose'],
+    SHARDS: ['0', '65'],
+    NODE_ID: ['has space', 'x'.repeat(65), 'ümlaut'],
+    HEARTBEAT_INTERVAL_MS: ['999', '2147483648'],
+    OUTBOUND_QUEUE_MAX_BYTES: ['4095'],
+    MAX_REQUEST_BODY_BYTES: ['1023'],
+    MAX_HEADER_VALUE_BYTES: ['255'],
+    LONGPOLL_BUFFER_SIZE: ['0', '100001'],
+    LONGPOLL_TIMEOUT_MS: ['99'],
+    LONGPOLL_SESSION_IDLE_MS: ['999'],
+    SHUTDOWN_TIMEOUT_MS: ['-5'],
+    UWS_ALLOW_FALLBACK: ['maybe', 'on'],
+  };
+  for (const [env, values] of Object.entries(cases)) {
+    for (const value of values) {
+      const problems = problemsOf({ [env]: value });
+      assert.equal(problems.length, 1, `${env}=${value}: ${problems.join(' | ')}`);
+      assert.match(problems[0]!, new RegExp(`^${env}: .+ \\(allowed: .+\\)$`, 's'), `${env}=${value}`);
+    }
+  }
+});
+
+test('all problems are reported at once', () => {
+  const problems = problemsOf({ INBOUND_PORT: 'x', JWT_ALG: 'none', SHARDS: '0', LOG_LEVEL: 'loud' });
+  assert.deepEqual(problems.map((p) => p.split(':')[0]), ['INBOUND_PORT', 'SHARDS', 'JWT_ALG', 'LOG_LEVEL'].sort((a, b) =>
+    SCHEMA.findIndex((e) => e.env === a) - SCHEMA.findIndex((e) => e.env === b)));
+});
+
+test('the same non-zero port for both listeners is refused', () => {
+  const problems = problemsOf({ INBOUND_PORT: '5000', API_HTTP_PORT: '5000' });
+  assert.match(problems[0]!, /^API_HTTP_PORT: .*INBOUND_PORT.* \(allowed: /);
+  assert.equal(loadConfig({ INBOUND_PORT: '0', API_HTTP_PORT: '0' }).apiHttpPort, 0);
+});
+
+test('RS and ES keys: a certificate or PEM key loads, anything else stops start-up without quoting the key', () => {
+  const cert = readFileSync(repoFile('test/fixtures/jwt/rsa-cert.pem'), 'utf8');
+  assert.equal(loadConfig({ JWT_ALG: 'RS256', JWT_SECRET_KEY: cert }).jwt.secretKey, cert);
+  assert.ok(loadConfig({ JWT_ALG: 'RS384', JWT_SECRET_KEY: cert.trim().split('\n').join('\\n') }));
+  assert.ok(loadConfig({ JWT_ALG: 'RS256', JWT_SECRET_KEY: '' }), 'no key: JWTs are rejected, start-up goes on');
+
+  for (const [alg, key] of [['RS256', 'super-secret-not-a-pem'], ['ES256', cert]] as const) {
+    const problems = problemsOf({ JWT_ALG: alg, JWT_SECRET_KEY: key });
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]!, /^JWT_SECRET_KEY: .+ \(allowed: .+\)$/s);
+    assert.ok(!problems[0]!.includes('super-secret'), 'the key is never quoted');
+  }
+  // HS secrets are used as given, even if they look like PEM.
+  assert.equal(loadConfig({ JWT_ALG: 'HS256', JWT_SECRET_KEY: cert }).jwt.alg, 'HS256');
+});
+
+test('EXTRACTORS from a file (absolute or relative to cwd) and from JSON text', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rig-config-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'extractors.json'), JSON.stringify(EXTRACTORS));
+  writeFileSync(join(dir, 'broken.json'), '{"greeting":');
+  writeFileSync(join(dir, 'invalid.json'), JSON.stringify({ greeting: { name: { stable_field_index: -1, event: { json_pointer: '/x' } } } }));
+
+  assert.deepEqual(loadConfig({ EXTRACTORS: join(dir, 'extractors.json') }).extractors, EXTRACTORS);
+  assert.deepEqual(loadConfig({ EXTRACTORS: 'extractors.json' }, { cwd: dir }).extractors, EXTRACTORS);
+  assert.deepEqual(loadConfig({ EXTRACTORS: `  ${JSON.stringify(EXTRACTORS)}\n` }).extractors, EXTRACTORS);
+
+  assert.match(problemsOf({ EXTRACTORS: 'broken.json' }, { cwd: dir })[0]!, /^EXTRACTORS: file .*broken\.json is not JSON/);
+  assert.match(problemsOf({ EXTRACTORS: 'invalid.json' }, { cwd: dir })[0]!, /^EXTRACTORS: .*greeting: Negative index/);
+  assert.match(problemsOf({ EXTRACTORS: 'extractors.json' })[0]!, /neither a file .* nor JSON text/, 'relative to process cwd');
+  assert.match(problemsOf({ EXTRACTORS: dir })[0]!, /neither a file/, 'a directory is not a file');
+});
+
+test('describeConfig is keyed by variable and never shows a secret', () => {
+  const cfg = loadConfig({ JWT_SECRET_KEY: 'jwt-secret-value', NODE_COOKIE: 'cookie-value', EXTRACTORS: JSON.stringify(EXTRACTORS) });
+  const summary = describeConfig(cfg);
+  assert.deepEqual(Object.keys(summary), SCHEMA.map((e) => e.env));
+  const text = JSON.stringify(summary);
+  assert.ok(!text.includes('jwt-secret-value') && !text.includes('cookie-value'), text);
+  assert.equal(summary['JWT_SECRET_KEY'], '(set)');
+  assert.equal(summary['NODE_COOKIE'], '(set)');
+  assert.deepEqual(summary['EXTRACTORS'], { eventTypes: ['greeting'] });
+  assert.equal(summary['INBOUND_PORT'], 4000);
+
+  const defaults = describeConfig(loadConfig({}));
+  assert.equal(defaults['NODE_COOKIE'], '(random per process)');
+  assert.equal(defaults['JWT_SECRET_KEY'], '(empty)');
+  assert.ok(!JSON.stringify(defaults).includes(loadConfig({}).tokenSecret));
+});
+
+test('unsupported RIG variables that are set are reported for a warning', () => {
+  assert.deepEqual(unsupportedRigSettings({ KAFKA_BROKERS: 'localhost:9092', LOG_FMT: '', INBOUND_PORT: '1' }), ['KAFKA_BROKERS']);
+  for (const name of UNSUPPORTED_RIG_ENV) assert.ok(!SCHEMA.some((e) => e.env === name), name);
+});
+
+test('docs/configuration.md documents every variable with its default, allowed values and origin', () => {
+  const doc = readFileSync(repoFile('docs/configuration.md'), 'utf8');
+  const rows = new Map(
+    doc.split('\n').filter((l) => l.startsWith('| `')).map((l) => [l.slice(3, l.indexOf('`', 3)), l] as const),
+  );
+  for (const e of SCHEMA) {
+    const row = rows.get(e.env);
+    assert.ok(row, `${e.env} has a row`);
+    const cells = row.split(' | ').map((c) => c.replace(/^\| |`| \|$/g, ''));
+    assert.equal(cells[1], defaultDoc(e), `${e.env} default`);
+    assert.equal(cells[2], allowedDoc(e), `${e.env} allowed values`);
+    assert.equal(cells[4], e.rig ? 'RIG' : 'ours', `${e.env} origin`);
+  }
+  for (const name of UNSUPPORTED_RIG_ENV) assert.ok(doc.includes(`\`${name}\``), `${name} is listed as not supported`);
+});
