@@ -4,11 +4,13 @@
  * here, every such request is answered like RIG answers an unmatched route: 404
  * `{"message":"Not Found"}` without a content type (spec 2.8).
  */
+import { err } from '../shared/errors.js';
 import { writeResponse } from '../shared/http/uws-http.js';
 import type { HttpRequest, HttpResponse } from '../shared/uws.js';
 
 export function createProxyHandler() {
   return (res: HttpResponse, _req: HttpRequest): void => {
-    writeResponse(res, 404, '{"message":"Not Found"}');
+    const e = err.notFoundProxy();
+    writeResponse(res, e.status, e.message);
   };
 }

@@ -15,7 +15,6 @@ export const ERROR_CODES = {
   GW_ERR_NOT_ACCEPTABLE: { status: 406, doc: 'Accept header excludes application/json (subscriptions PUT)' },
   GW_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'event submitted with a content type no mode accepts' },
   GW_ERR_NOT_FOUND: { status: 404, doc: 'no route matched' },
-  GW_ERR_METHOD_NOT_ALLOWED: { status: 405, doc: 'known path, unsupported method' },
   GW_ERR_INVALID_UTF8: { status: 400, doc: 'request body or header is not valid UTF-8 where text is required' },
   // --- events ----------------------------------------------------------------------------------
   GW_ERR_NOT_A_CLOUD_EVENT: { status: 400, doc: 'structured-mode body is not a CloudEvent' },
