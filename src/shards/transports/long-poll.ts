@@ -32,6 +32,8 @@ export class LongPollSession implements Connection {
   private ring: string[] = [];
   private first = 1;
   private waiter: Waiter | undefined;
+  /** Position after which the waiting poll wants events. */
+  private waiterCursor = 0;
 
   constructor(
     readonly id: number,
@@ -77,8 +79,6 @@ export class LongPollSession implements Connection {
     this.waiter = { reply, deadline: now + timeoutMs };
     this.waiterCursor = since;
   }
-
-  private waiterCursor = 0;
 
   /** Periodic sweep: time out waiting polls, report whether the session is idle past `idleMs`. */
   sweep(now: number, idleMs: number): boolean {
