@@ -26,7 +26,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const uws: UwsModule = loadUws(config.allowUwsFallback);
   const extractors = parseExtractorConfig(config.extractors);
   let supervisor: Supervisor | undefined;
-  const router = new Router(extractors, { pushEvent: (shard, record) => supervisor!.shards[shard]?.pushEvent(record) });
+  const router = new Router(extractors, {
+    pushEvent: (shard, record) => supervisor!.shards[shard]?.pushEvent(record),
+    catchUp: () => supervisor!.catchUp(),
+  });
   supervisor = new Supervisor(config, router, createRateLimitBuffer(), log);
   try {
     await supervisor.start();

@@ -2,8 +2,8 @@
  * The shard's public uWS app: RIG's routes (spec 2.1), then the proxy catch-all. Every shard
  * builds the same app and listens on the same port; the kernel spreads connections (SO_REUSEPORT).
  */
-import { writeResponse } from '../shared/http/uws-http.js';
-import type { TemplatedApp, UwsModule } from '../shared/uws.js';
+import { errorResponse, snapshot, writeResponse } from '../shared/http/uws-http.js';
+import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule } from '../shared/uws.js';
 import { createProxyHandler } from '../proxy/proxy.js';
 import type { ShardContext } from './context.js';
 import { eventsPost } from './handlers/events-post.js';
@@ -16,10 +16,10 @@ const CONNECTION_KINDS = new Set(['sse', 'ws', 'longpolling']);
 
 export function buildApp(uws: UwsModule, ctx: ShardContext): TemplatedApp {
   const app = uws.App();
-  const proxy = createProxyHandler();
+  const proxy = withHeaderLimit(ctx, createProxyHandler());
   const cors = ctx.corsHeaders;
 
-  app.get('/_rig/health', (res) => writeResponse(res, 200, 'OK', [['content-type', 'text/plain; charset=utf-8']]));
+  app.get('/_rig/health', withHeaderLimit(ctx, (res) => writeResponse(res, 200, 'OK', [['content-type', 'text/plain; charset=utf-8']])));
 
   // RIG serves the SSE endpoint whatever the method (cowboy dispatch, spec 2.1).
   app.any('/_rig/v1/connection/sse', sseConnect(ctx));
@@ -48,4 +48,22 @@ export function buildApp(uws: UwsModule, ctx: ShardContext): TemplatedApp {
 
   app.any('/*', proxy);
   return app;
+}
+
+/**
+ * MAX_HEADER_VALUE_BYTES holds on every route, as RIG's limit did (Cowboy refused such requests
+ * before routing): for routes whose handlers do not read the headers themselves (health, the
+ * catch-all) the check happens here.
+ */
+function withHeaderLimit(ctx: ShardContext, handler: (res: HttpResponse, req: HttpRequest) => void) {
+  return (res: HttpResponse, req: HttpRequest): void => {
+    try {
+      snapshot(req, ctx.config.maxHeaderValueBytes);
+    } catch (e) {
+      const r = errorResponse(e);
+      writeResponse(res, r.status, r.body);
+      return;
+    }
+    handler(res, req);
+  };
 }

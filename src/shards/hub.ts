@@ -22,6 +22,7 @@ export class Hub {
   private readonly connections = new Map<number, Connection>();
   private readonly index: SubscriptionIndex<Connection>;
   private dirty: Connection[] = [];
+  private flushScheduled = false;
   private interestAdd = new Set<string>();
   private interestRemove = new Set<string>();
   readonly stats: HubStats = { connections: 0, deliveries: 0, events: 0 };
@@ -91,8 +92,26 @@ export class Hub {
       this.stats.events++;
       this.stats.deliveries += this.index.match(r.type, r.values, visit);
     }
-    this.flushDirty();
+    this.scheduleFlush();
   }
+
+  /**
+   * Touched connections are flushed once per event-loop turn, not once per batch. When fan-out
+   * falls behind (every flush costs one syscall per connection), main's batches queue up on the
+   * port; Node hands all queued port messages over in one turn, so they are matched first and
+   * then written together: one write per connection per turn, and the backlog shrinks instead of
+   * each queued batch paying the whole fan-out again (and starving the loop of socket I/O).
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flushTurn);
+  }
+
+  private readonly flushTurn = (): void => {
+    this.flushScheduled = false;
+    this.flushDirty();
+  };
 
   flushDirty(): void {
     const list = this.dirty;

@@ -8,7 +8,7 @@
  * keep serving). Its clients see their connection end and reconnect.
  */
 import { randomInt } from 'node:crypto';
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { CHANNEL_VERSION } from '../shared/channel/messages.js';
 import type { GatewayConfig } from '../shared/config/types.js';
@@ -32,10 +32,11 @@ export interface ShardWorkerData {
   shardId: number;
   config: GatewayConfig;
   rateLimitBuffer: SharedArrayBuffer;
+  /** This shard's end of its channel to main (main reads it synchronously, see Supervisor.catchUp). */
+  port: MessagePort;
 }
 
-const { shardId, config, rateLimitBuffer } = workerData as ShardWorkerData;
-const port = parentPort as MessagePort;
+const { shardId, config, rateLimitBuffer, port } = workerData as ShardWorkerData;
 const log = createLogger(config.logLevel, `shard ${shardId}`);
 const uws = loadUws(config.allowUwsFallback);
 const incarnation = randomInt(1, 0xffffffff);
@@ -103,8 +104,10 @@ stats.unref();
 
 app.listen(config.inboundHost, config.inboundPort, (socket) => {
   if (!socket) {
-    log.error(`cannot listen on ${config.inboundHost}:${config.inboundPort}`);
-    link.send({ t: 'fatal', reason: `cannot listen on ${config.inboundHost}:${config.inboundPort}` });
+    // Named like the internal API's failure, so the operator knows which setting to change.
+    const reason = `cannot listen on ${config.inboundHost}:${config.inboundPort} (INBOUND_PORT)`;
+    log.error(reason);
+    link.send({ t: 'fatal', reason });
     shutdown('listen failed');
     return;
   }

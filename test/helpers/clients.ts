@@ -144,6 +144,12 @@ export class SseClient extends EventQueue {
     this.res?.socket?.pause();
   }
 
+  /** Reads again after `pause()`. */
+  resume(): void {
+    this.res?.socket?.resume();
+    this.res?.resume();
+  }
+
   close(): void {
     this.req.destroy();
   }
@@ -201,7 +207,12 @@ export class WsClient extends EventQueue {
   }
 
   closed(timeoutMs = 5000): Promise<void> {
-    return Promise.race([this.closedPromise, sleep(timeoutMs).then(() => Promise.reject(new Error('socket not closed in time')))]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('socket not closed in time')), timeoutMs);
+    });
+    // The timer is cleared once the socket closed, so a finished test does not keep the process alive.
+    return Promise.race([this.closedPromise, timeout]).finally(() => clearTimeout(timer));
   }
 
   close(): void {

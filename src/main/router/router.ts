@@ -13,6 +13,11 @@ import { InterestTable } from './interest-table.js';
 export interface ShardSink {
   /** Queues a record for a shard (batched per turn by the shard handle). No-op if the shard is down. */
   pushEvent(shard: number, record: Uint8Array): void;
+  /**
+   * Applies the interest updates shards have already posted, so an event submitted in main is
+   * routed with every subscription a client was told about (Supervisor.catchUp).
+   */
+  catchUp?(): void;
 }
 
 export interface RouterStats {
@@ -34,6 +39,7 @@ export class Router {
 
   /** Routes an event parsed in main (internal API; later Kafka). */
   submit(event: CloudEvent): void {
+    this.sink.catchUp?.();
     const values = extractFieldValues(this.extractors, event.type, event.body);
     const record = encodeEventRecord(event.type, values, event.json);
     this.route(event.type, values, record);

@@ -3,6 +3,7 @@
  * the workers it runs: when a shard dies, the supervisor starts a new Worker in the same handle.
  */
 import { Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { EventBatcher, postControl, postEvents } from '../../shared/channel/port.js';
 import type { MainToShard } from '../../shared/channel/messages.js';
 
@@ -10,6 +11,8 @@ export type ShardState = 'starting' | 'ready' | 'stopping' | 'down';
 
 export class ShardHandle {
   worker: Worker | undefined;
+  /** Main's end of the channel to the running worker (see Supervisor.catchUp). */
+  port: MessagePort | undefined;
   state: ShardState = 'down';
   incarnation = 0;
   restarts = 0;
@@ -18,7 +21,7 @@ export class ShardHandle {
 
   constructor(readonly id: number) {
     this.batcher = new EventBatcher((records, bytes) => {
-      if (this.worker && this.state === 'ready') postEvents(this.worker, records, bytes);
+      if (this.port && this.state === 'ready') postEvents(this.port, records, bytes);
     });
   }
 
@@ -27,8 +30,8 @@ export class ShardHandle {
   }
 
   send(msg: MainToShard): boolean {
-    if (!this.worker || (this.state !== 'ready' && this.state !== 'stopping')) return false;
-    postControl(this.worker, msg);
+    if (!this.port || (this.state !== 'ready' && this.state !== 'stopping')) return false;
+    postControl(this.port, msg);
     return true;
   }
 }

@@ -6,7 +6,8 @@
  * it until B answers so that, if B dies meanwhile, A still gets an answer (410: the connection is
  * gone with its shard) instead of waiting forever.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { TAG_EVENTS, readFrame } from '../../shared/channel/port.js';
 import { CHANNEL_VERSION } from '../../shared/channel/messages.js';
 import type { ShardToMain } from '../../shared/channel/messages.js';
@@ -24,6 +25,8 @@ export class Supervisor {
   /** `${from}:${id}` -> owner shard, for requests in flight between shards. */
   private readonly inFlight = new Map<string, number>();
   private readonly readyWaiters = new Map<number, (ok: boolean, reason?: string) => void>();
+  /** Set while `catchUp` runs, so nothing it dispatches starts another one. */
+  private catchingUp = false;
   /** Listen port the shards reported (resolves INBOUND_PORT=0 only when SHARDS=1). */
   publicPort = 0;
 
@@ -44,17 +47,18 @@ export class Supervisor {
   private spawn(shard: ShardHandle): Promise<void> {
     return new Promise((resolve, reject) => {
       shard.state = 'starting';
+      // An explicit channel instead of the worker's built-in one: main must be able to take
+      // queued messages synchronously (receiveMessageOnPort), see `catchUp`.
+      const { port1, port2 } = new MessageChannel();
       const worker = new Worker(SHARD_ENTRY, {
-        workerData: { shardId: shard.id, config: this.config, rateLimitBuffer: this.rateLimitBuffer },
+        workerData: { shardId: shard.id, config: this.config, rateLimitBuffer: this.rateLimitBuffer, port: port2 },
+        transferList: [port2],
       });
       shard.worker = worker;
+      shard.port = port1;
       this.readyWaiters.set(shard.id, (ok, reason) => (ok ? resolve() : reject(new Error(reason))));
-      worker.on('message', (data) => {
-        try {
-          this.onMessage(shard, data);
-        } catch (e) {
-          this.log.error(`bad message from shard ${shard.id}`, { error: e });
-        }
+      port1.on('message', (data) => {
+        if (shard.port === port1) this.onMessage(shard, data);
       });
       worker.on('error', (e) => this.log.error(`shard ${shard.id} error`, { error: e }));
       worker.on('exit', (code) => this.onExit(shard, worker, code));
@@ -62,12 +66,57 @@ export class Supervisor {
   }
 
   private onMessage(shard: ShardHandle, data: unknown): void {
-    const frame = readFrame(data);
-    if (frame.tag === TAG_EVENTS) {
-      this.router.routeBatch(frame.records);
+    try {
+      const frame = readFrame(data);
+      if (frame.tag === TAG_EVENTS) this.catchUp(frame.records);
+      else this.onControl(shard, frame.msg as ShardToMain);
+    } catch (e) {
+      this.log.error(`bad message from shard ${shard.id}`, { error: e });
+    }
+  }
+
+  /**
+   * Applies every message the shards have already posted before an event is routed (`first`, a
+   * batch just received, is routed ahead of the batches taken here).
+   *
+   * Node hands a thread its port messages port by port in a fixed order, not in the order they
+   * were posted. Without this, an event batch from shard A could be routed before an interest
+   * update that shard B posted earlier: B told its client "rig.subscriptions_set" right after
+   * posting the update, the client then submitted an event through A, and the event missed the
+   * subscription. Control messages are applied before any taken batch is routed; applying
+   * interest early is always safe because a shard updates its own index before announcing it.
+   */
+  catchUp(first?: Uint8Array): void {
+    if (this.catchingUp) {
+      if (first) this.router.routeBatch(first);
       return;
     }
-    const msg = frame.msg as ShardToMain;
+    this.catchingUp = true;
+    try {
+      const batches: Uint8Array[] = first ? [first] : [];
+      for (const shard of this.shards) this.drain(shard, batches);
+      for (const records of batches) this.router.routeBatch(records);
+    } finally {
+      this.catchingUp = false;
+    }
+  }
+
+  /** Takes the messages queued on a shard's port: control messages are applied, event batches collected. */
+  private drain(shard: ShardHandle, batches: Uint8Array[]): void {
+    const port: MessagePort | undefined = shard.port;
+    if (!port) return;
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+      try {
+        const frame = readFrame(m.message);
+        if (frame.tag === TAG_EVENTS) batches.push(frame.records);
+        else this.onControl(shard, frame.msg as ShardToMain);
+      } catch (e) {
+        this.log.error(`bad message from shard ${shard.id}`, { error: e });
+      }
+    }
+  }
+
+  private onControl(shard: ShardHandle, msg: ShardToMain): void {
     switch (msg.t) {
       case 'ready':
         if (msg.v !== CHANNEL_VERSION) throw new Error(`shard speaks channel version ${msg.v}, main ${CHANNEL_VERSION}`);
@@ -107,6 +156,13 @@ export class Supervisor {
 
   private onExit(shard: ShardHandle, worker: Worker, code: number): void {
     if (shard.worker !== worker) return;
+    // What the shard posted before it ended still counts (events it accepted, answers), as it
+    // did with the worker's built-in channel, which is drained before 'exit'.
+    const batches: Uint8Array[] = [];
+    this.drain(shard, batches);
+    for (const records of batches) this.router.routeBatch(records);
+    shard.port?.close();
+    shard.port = undefined;
     shard.worker = undefined;
     shard.state = 'down';
     shard.connections = 0;

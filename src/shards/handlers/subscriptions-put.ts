@@ -6,6 +6,7 @@
  * subscription (400), so the validation error travels with the request and the owner decides which
  * answer wins. All answers carry the CORS header.
  */
+import { isUtf8 } from 'node:buffer';
 import { GatewayError, err } from '../../shared/errors.js';
 import { mediaTypeOf } from '../../shared/cloudevents/http-binding.js';
 import { errorResponse, header, headerAll, readBody, send, snapshot, track, writeResponse } from '../../shared/http/uws-http.js';
@@ -68,6 +69,8 @@ function validate(ctx: ShardContext, token: string, headers: Headers, body: Buff
   if (contentType === undefined || mediaTypeOf(contentType) !== 'application/json') {
     throw err.expectedJsonBody(`unsupported content-type: ${contentType === undefined ? '(none)' : JSON.stringify(contentType)}, expected application/json`);
   }
+  // JSON text is UTF-8 (RFC 8259); decoding invalid bytes would silently turn them into U+FFFD.
+  if (!isUtf8(body)) throw err.expectedJsonBody('request body is not valid UTF-8');
   let decoded: unknown;
   try {
     decoded = JSON.parse(body.toString('utf8'));

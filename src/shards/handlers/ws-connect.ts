@@ -21,7 +21,8 @@ const MAX_CLIENT_FRAME = 16 * 1024;
 export function wsBehavior(ctx: ShardContext): WebSocketBehavior<WsUserData> {
   return {
     maxPayloadLength: MAX_CLIENT_FRAME,
-    maxBackpressure: ctx.config.outboundQueueMaxBytes,
+    // No uWS limit: it would drop the close frame too. WsConnection enforces OUTBOUND_QUEUE_MAX_BYTES.
+    maxBackpressure: 0,
     closeOnBackpressureLimit: false,
     // Liveness is ours (pings every HEARTBEAT_INTERVAL_MS, see transports/websocket.ts).
     idleTimeout: 0,

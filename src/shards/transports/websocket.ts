@@ -1,10 +1,12 @@
 /**
  * WebSocket connections. Each event is one text frame carrying the CloudEvent JSON (RIG's format).
  *
- * Flow control: uWS queues what the kernel does not take, up to `maxBackpressure` (set to
- * OUTBOUND_QUEUE_MAX_BYTES); past that `send` returns DROPPED. A dropped frame would be a silent
- * gap, so the first drop (or a buffer above the limit) closes the socket with code 4000
- * `slow_consumer` instead. Frames of one batch are sent inside one cork: one syscall per batch.
+ * Flow control: uWS queues what the kernel does not take. Once that queue holds more than
+ * OUTBOUND_QUEUE_MAX_BYTES, no further event is sent (a skipped frame would be a silent gap) and the
+ * socket is closed with code 4000 `slow_consumer`. The limit is checked here before every frame,
+ * not left to uWS's `maxBackpressure`: uWS drops every frame over that limit, the close frame
+ * included, and the client would see an abnormal closure (1006) instead of 4000. So the queue holds
+ * at most the limit plus one frame. Frames of one batch are sent inside one cork: one syscall per batch.
  *
  * Liveness: RIG pings every 15 s. A client that has not answered (pong or any frame) for three
  * heartbeat intervals is closed with 4001, which frees sockets of peers that vanished silently.
@@ -56,7 +58,7 @@ export class WsConnection implements Connection {
     let dropped = false;
     this.ws.cork(() => {
       for (const frame of queue) {
-        if (this.ws.send(frame, false, false) === SEND_DROPPED) {
+        if (this.ws.getBufferedAmount() > this.maxQueueBytes || this.ws.send(frame, false, false) === SEND_DROPPED) {
           dropped = true;
           break;
         }
