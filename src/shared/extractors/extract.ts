@@ -1,5 +1,6 @@
 /**
- * Extracts an event's configured field values once, on the main thread, so routing (interest keys)
+ * Extracts an event's configured field values once, where the event enters the gateway (the shard
+ * that received the POST, or main for the internal API), so routing (interest keys)
  * and every shard's matching work from the same small array instead of re-walking the event.
  *
  * Extraction into `/data/...` works whenever `data` is a JSON object, with or without a
