@@ -19,8 +19,11 @@ const LANES = 8;
 const MAX_EVENTS = 20_000;
 const MAX_PUBLISH_MS = 15_000;
 const PAD = 'p'.repeat(900);
-/** Events the fast readers may be behind the publisher (about 1 KB each). */
-const MAX_LAG = 128;
+/**
+ * Events the fast readers may be behind the publisher (about 1 KB each; with the LANES posts in
+ * flight still well under QUEUE_LIMIT, so the gateway can never see a fast reader as slow).
+ */
+const MAX_LAG = 40;
 const SUBS = JSON.stringify([{ eventType: 'burst' }]);
 
 /** Every (lane, n) exactly once and, per lane, in publishing order. */
@@ -74,10 +77,13 @@ describe('flow control', () => {
       const started = Date.now();
       // The fast readers live in this process, which also publishes: on a busy machine it may be
       // starved for a while. Publishing waits while they lag, so a fast reader never looks slow to
-      // the gateway (its backlog stays far below the kernel buffers); the slow ones read nothing.
+      // the gateway (what it has not read stays below QUEUE_LIMIT); the slow ones read nothing.
       const lagging = () => total - (fastSse.events.length - 2) > MAX_LAG || total - (fastWs.events.length - 2) > MAX_LAG;
+      // While a dropped client drains what was buffered for it, publishing pauses (see the watcher).
+      let draining: Promise<unknown> | undefined;
       const lane = async (id: number) => {
         while (!stop && total < MAX_EVENTS && Date.now() - started < MAX_PUBLISH_MS) {
+          if (draining) await draining;
           if (lagging()) {
             await sleep(1);
             continue;
@@ -94,17 +100,31 @@ describe('flow control', () => {
           published[id] = n + 1;
         }
       };
+      // A dropped client is resumed at once, and publishing pauses until it has read to the end: the
+      // gateway gives a dropped socket about 10 s to drain, which a starved test process spending its
+      // time on publishing could otherwise miss.
       const watcher = (async () => {
         while (!stop && Date.now() - started < MAX_PUBLISH_MS + 1000) {
-          await sleep(200);
-          // Resume a dropped client at once: the gateway gives a stuck socket a few seconds to drain.
-          if (!slowSseGone && (await gone('sse', slowSseToken))) {
+          await sleep(50);
+          const [sseNow, wsNow] = await Promise.all([
+            slowSseGone ? false : gone('sse', slowSseToken),
+            slowWsGone ? false : gone('ws', slowWsToken),
+          ]);
+          const drained: Array<Promise<unknown>> = [];
+          if (sseNow) {
             slowSseGone = true;
             slowSse.resume();
+            drained.push(waitFor(() => slowSse.ended, 10_000, 'the slow SSE stream to end').catch(() => {}));
           }
-          if (!slowWsGone && (await gone('ws', slowWsToken))) {
+          if (wsNow) {
             slowWsGone = true;
             slowWsSocket.resume();
+            drained.push(slowWs.closed(10_000).catch(() => {}));
+          }
+          if (drained.length > 0) {
+            draining = Promise.all(drained);
+            await draining;
+            draining = undefined;
           }
           if (slowSseGone && slowWsGone) stop = true;
         }
@@ -112,8 +132,11 @@ describe('flow control', () => {
       await Promise.all([...Array.from({ length: LANES }, (_, i) => lane(i)), watcher]);
       stop = true;
       const sent = published.reduce((a, b) => a + b, 0);
-      assert.ok(slowSseGone, `the slow SSE client was not disconnected after ${sent} events (${Date.now() - started} ms)`);
-      assert.ok(slowWsGone, `the slow WebSocket client was not disconnected after ${sent} events (${Date.now() - started} ms)`);
+      const state = () =>
+        `fast SSE: ${fastSse.events.length} events, ended=${fastSse.ended}, last ${fastSse.events.at(-1)?.event}; ` +
+        `fast WS: ${fastWs.events.length} events, close=${fastWs.closeCode}`;
+      assert.ok(slowSseGone, `the slow SSE client was not disconnected after ${sent} events (${Date.now() - started} ms); ${state()}`);
+      assert.ok(slowWsGone, `the slow WebSocket client was not disconnected after ${sent} events (${Date.now() - started} ms); ${state()}`);
       t.diagnostic(`published ${sent} events in ${Date.now() - started} ms`);
 
       // Fast readers: everything, per publisher lane in order, and still connected.

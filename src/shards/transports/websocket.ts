@@ -8,6 +8,12 @@
  * included, and the client would see an abnormal closure (1006) instead of 4000. So the queue holds
  * at most the limit plus one frame. Frames of one batch are sent inside one cork: one syscall per batch.
  *
+ * Closing: `end()` queues the close frame behind what uWS still holds and arms uWS's short close
+ * timer (0 to 4 s, its timer granularity), after which uWS drops the socket and everything still
+ * queued, close frame included. A client that resumes reading a moment later would then often see
+ * 1006. So while uWS still holds data for the socket, the close waits (no more events are queued)
+ * until the next drain empties it, for at most CLOSE_GRACE_MS; then `end()` runs.
+ *
  * Liveness: RIG pings every 15 s. A client that has not answered (pong or any frame) for three
  * heartbeat intervals is closed with 4001, which frees sockets of peers that vanished silently.
  */
@@ -19,6 +25,8 @@ import { DISCONNECT } from '../disconnect.js';
 import type { ShardEvent } from '../shard-event.js';
 
 const SEND_DROPPED = 2;
+/** How long a close waits for uWS to hand a congested socket's backlog to the kernel. */
+const CLOSE_GRACE_MS = 10_000;
 
 export interface WsUserData {
   /** Set by the upgrade handler when connection set-up failed: the socket is closed on open. */
@@ -35,6 +43,9 @@ export class WsConnection implements Connection {
   closed = false;
   lastSeen: number;
   private queue: Uint8Array[] = [];
+  /** A close waiting for the backlog to drain (see the header comment). */
+  private pendingClose: Disconnect | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly id: number,
@@ -52,6 +63,11 @@ export class WsConnection implements Connection {
   }
 
   flush(): void {
+    if (this.pendingClose) {
+      // Called on drain: end as soon as uWS holds nothing more for the socket.
+      if (this.ws.getBufferedAmount() === 0) this.endNow();
+      return;
+    }
     if (this.closed || this.queue.length === 0) return;
     const queue = this.queue;
     this.queue = [];
@@ -80,12 +96,29 @@ export class WsConnection implements Connection {
     if (this.closed) return;
     this.closed = true;
     this.queue = [];
+    if (this.ws.getBufferedAmount() > 0) {
+      this.pendingClose = reason;
+      this.graceTimer = setTimeout(() => this.endNow(), CLOSE_GRACE_MS);
+      this.graceTimer.unref();
+      this.onGone(this);
+      return;
+    }
     this.ws.end(reason.wsCode, reason.message);
     this.onGone(this);
   }
 
+  private endNow(): void {
+    const reason = this.pendingClose;
+    if (!reason) return;
+    this.pendingClose = undefined;
+    clearTimeout(this.graceTimer);
+    this.ws.end(reason.wsCode, reason.message);
+  }
+
   /** uWS reported the socket closed (by either side). */
   closedByPeer(): void {
+    this.pendingClose = undefined;
+    clearTimeout(this.graceTimer);
     if (this.closed) return;
     this.closed = true;
     this.queue = [];
