@@ -5,7 +5,8 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
 COPY test ./test
-RUN npm ci --no-audit --no-fund && npm prune --omit=dev
+# npm install with the pinned lock file (npm ci rejects its missing foreign-platform optional packages)
+RUN npm install --no-audit --no-fund && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
