@@ -1,8 +1,11 @@
 /**
- * Composition root of the main thread: router, shard supervisor and internal API, started and
- * stopped in order. Start: shards first (the public port opens), then the internal API. Stop: the
- * shards one by one (each closes its listener, ends its connections with a reason, closes its uWS
- * app), then the internal API; only then may the process exit (an open uWS app would abort it).
+ * Composition root of the main thread: router, shard supervisor, Kafka source and internal API,
+ * started and stopped in order. Start: shards first (the public port opens), then the Kafka
+ * consumer (it needs ready shards to route to; it connects in the background and never holds up
+ * start-up), then the internal API. Stop: the Kafka consumer (no new events), the events submitted
+ * over HTTP still on their way to Kafka, then the shards one by one (each closes its listener, ends
+ * its connections with a reason, closes its uWS app), then the internal API; only then may the
+ * process exit (an open uWS app would abort it).
  */
 import type { GatewayConfig } from '../shared/config/types.js';
 import { parseExtractorConfig } from '../shared/extractors/config.js';
@@ -11,6 +14,12 @@ import { createRateLimitBuffer } from '../shared/rate-limit.js';
 import { loadUws } from '../shared/uws.js';
 import type { TemplatedApp, UsListenSocket, UwsModule } from '../shared/uws.js';
 import { buildInternalApi } from './api/internal-api.js';
+import type { GatewayStatus } from './api/internal-api.js';
+import { createKafka } from './kafka/client.js';
+import { startKafkaSource } from './kafka/consumer.js';
+import type { KafkaSource } from './kafka/consumer.js';
+import { TopicForwarder } from './kafka/http-forwarder.js';
+import { JsonProducer } from './kafka/producer.js';
 import { Router } from './router/router.js';
 import { Supervisor } from './supervisor/supervisor.js';
 
@@ -31,22 +40,76 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     catchUp: () => supervisor!.catchUp(),
   });
   supervisor = new Supervisor(config, router, createRateLimitBuffer(), log);
+  const sup = supervisor;
+
+  // With Kafka configured, HTTP submissions go through the first source topic (docs/kafka.md).
+  // Set before the shards open the public port so that no submission is routed locally.
+  const kafkaEnabled = config.kafkaBrokers.length > 0;
+  let producer: JsonProducer | undefined;
+  let forwarder: TopicForwarder | undefined;
+  if (kafkaEnabled) {
+    producer = new JsonProducer(createKafka(config, log, 'producer'), log);
+    const fw = new TopicForwarder(producer, config.kafkaSourceTopics[0]!, log);
+    forwarder = fw;
+    router.forwardSubmitted = (json) => fw.forward(json);
+  }
+  let kafka: KafkaSource | undefined;
+  const stopKafka = async () => {
+    await kafka?.stop();
+    // Submissions still on their way get a few seconds; an unreachable broker must not hold up
+    // the shutdown (SHUTDOWN_TIMEOUT_MS is for the shards' clients).
+    if (forwarder) await Promise.race([forwarder.drain(), new Promise((r) => setTimeout(r, 5000).unref())]);
+    await producer?.close();
+  };
+
   try {
     await supervisor.start();
   } catch (e) {
     await supervisor.stop(config.shutdownTimeoutMs);
+    await stopKafka();
     throw e;
   }
+  if (kafkaEnabled) {
+    kafka = startKafkaSource({
+      config,
+      log,
+      dispatch: (event) => router.submit(event),
+      backlogBytes: () => sup.maxPendingBytes(),
+      onState: (state) => log.info(`Kafka consumer ${state}`, { group: kafka?.groupId, topics: config.kafkaSourceTopics }),
+    });
+  }
 
-  const api: TemplatedApp = buildInternalApi(uws, { config, router, supervisor, log, faultInjection: config.faultInjection });
+  const status = (): GatewayStatus => {
+    const kafkaState = kafka ? kafka.state() : 'disabled';
+    const shardsReady = sup.allReady();
+    return {
+      ready: shardsReady && (kafkaState === 'connected' || kafkaState === 'disabled'),
+      shards: shardsReady ? 'ready' : 'not ready',
+      kafka: kafkaState,
+      ...(kafka?.lastError() !== undefined && { kafkaError: kafka.lastError() }),
+      stats: {
+        events: router.stats.events,
+        unrouted: router.stats.unrouted,
+        shard_deliveries: router.stats.shardDeliveries,
+        kafka_consumed: kafka?.stats.consumed ?? 0,
+        kafka_consumed_failed: kafka?.stats.consumedFailed ?? 0,
+        kafka_pauses: kafka?.stats.pauses ?? 0,
+        kafka_restarts: kafka?.stats.restarts ?? 0,
+        kafka_produced: forwarder?.stats.produced ?? 0,
+        kafka_produce_failed: forwarder?.stats.produceFailed ?? 0,
+      },
+    };
+  };
+
+  const api: TemplatedApp = buildInternalApi(uws, { config, router, supervisor, log, faultInjection: config.faultInjection, status });
   const apiSocket = await new Promise<UsListenSocket | false>((resolve) => api.listen(config.apiHttpHost, config.apiHttpPort, resolve));
   if (!apiSocket) {
     api.close();
+    await stopKafka();
     await supervisor.stop(config.shutdownTimeoutMs);
     throw new Error(`cannot listen on ${config.apiHttpHost}:${config.apiHttpPort} (API_HTTP_PORT)`);
   }
   const apiPort = uws.us_socket_local_port(apiSocket);
-  const sup = supervisor;
   let stopped: Promise<boolean> | undefined;
   return {
     router,
@@ -55,6 +118,11 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     publicPort: sup.publicPort,
     stop() {
       stopped ??= (async () => {
+        try {
+          await stopKafka();
+        } catch (e) {
+          log.warn('stopping the Kafka client failed', { error: e });
+        }
         const clean = await sup.stop(config.shutdownTimeoutMs);
         uws.us_listen_socket_close(apiSocket);
         api.close();

@@ -23,6 +23,16 @@ async function main(): Promise<void> {
   }
   const unsupported = unsupportedRigSettings(process.env);
   if (unsupported.length > 0) log.warn(`these RIG variables are set but not supported by this version: ${unsupported.join(', ')}`);
+  // kafkajs occasionally rejects a promise nobody awaits (a heartbeat or commit racing a broker
+  // disconnect). The consumer recovers on its own (kafka/consumer.ts restarts it), so such a
+  // rejection must not take the node and its connections down. Anything else still crashes.
+  process.on('unhandledRejection', (reason) => {
+    if (reason instanceof Error && reason.name.startsWith('KafkaJS')) {
+      log.warn('unhandled Kafka client error (ignored)', { error: reason.message });
+      return;
+    }
+    throw reason;
+  });
   const gateway = await startGateway(config, log);
   // Always say where we listen: operators and test harnesses read this line.
   process.stderr.write(

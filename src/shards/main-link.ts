@@ -14,6 +14,7 @@ export interface MainLinkHandlers {
   onRequest(op: ShardOp, reply: (r: OpReply) => void): void;
   onShutdown(): void;
   onCrash(): void;
+  onStall(ms: number): void;
 }
 
 const GONE: OpReply = { status: 410, body: 'Connection no longer exists.' };
@@ -72,6 +73,9 @@ export class MainLink {
       }
       case 'shutdown':
         this.handlers.onShutdown();
+        break;
+      case 'stall':
+        this.handlers.onStall(msg.ms);
         break;
       case 'crash':
         this.handlers.onCrash();

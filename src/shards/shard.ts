@@ -24,6 +24,7 @@ import type { ShardContext } from './context.js';
 import { DISCONNECT } from './disconnect.js';
 import { Hub } from './hub.js';
 import { MainLink } from './main-link.js';
+import { markDispatched } from '../shared/channel/backlog.js';
 import { applySubscriptions } from './handlers/subscriptions-put.js';
 import { pollLocal } from './handlers/longpoll.js';
 import { LongPollSession } from './transports/long-poll.js';
@@ -32,11 +33,13 @@ export interface ShardWorkerData {
   shardId: number;
   config: GatewayConfig;
   rateLimitBuffer: SharedArrayBuffer;
+  /** Dispatched-bytes counters main reads to see whether shards keep up (shared/channel/backlog.ts). */
+  backlogBuffer: SharedArrayBuffer;
   /** This shard's end of its channel to main (main reads it synchronously, see Supervisor.catchUp). */
   port: MessagePort;
 }
 
-const { shardId, config, rateLimitBuffer, port } = workerData as ShardWorkerData;
+const { shardId, config, rateLimitBuffer, backlogBuffer, port } = workerData as ShardWorkerData;
 const log = createLogger(config.logLevel, `shard ${shardId}`);
 const uws = loadUws(config.allowUwsFallback);
 const incarnation = randomInt(1, 0xffffffff);
@@ -48,7 +51,13 @@ let stopping = false;
 let listenSocket: UsListenSocket | undefined;
 
 const link: MainLink = new MainLink(port, {
-  onEvents: (records) => hub.dispatch(records),
+  onEvents: (records) => {
+    try {
+      hub.dispatch(records);
+    } finally {
+      markDispatched(backlogBuffer, shardId, records.byteLength);
+    }
+  },
   onRequest: (op, reply) => {
     if (op.op === 'subscriptions') applySubscriptions(ctx, op, reply);
     else pollLocal(ctx, op, reply);
@@ -59,6 +68,10 @@ const link: MainLink = new MainLink(port, {
     setImmediate(() => {
       throw new Error('fault injection: shard crash requested');
     });
+  },
+  onStall: (ms) => {
+    // Fault injection: a thread too busy to take its messages, as under CPU overload.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(ms, 60_000));
   },
 });
 

@@ -1,9 +1,13 @@
 /**
  * The internal API (API_HTTP_PORT, RIG section 3), served by the main thread. Like RIG's it is
  * unauthenticated: keep the port off public networks (docs/configuration.md).
- *   GET  /health                 -> 200 "OK"
+ *   GET  /health                 -> 200 "OK" (liveness, RIG semantics: also while Kafka is down)
+ *   GET  /ready                  -> 200 when shards are ready and Kafka (if configured) consumes, else 503;
+ *                                   JSON body with the state either way (for orchestrators)
+ *   GET  /v3/stats               -> event counters (routing, Kafka consumed/failed/produced)
  *   POST /v3/messages, /v2/messages -> submit an event (no submission check, no CORS; RIG 3.3)
  *   POST /_fault/shards/:id/crash -> only with ENABLE_FAULT_INJECTION: make a shard fail
+ *   POST /_fault/shards/:id/stall/:ms -> only with ENABLE_FAULT_INJECTION: block a shard's thread
  * Unknown routes answer RIG's 404 `{"errors":{"detail":"Not found"}}`.
  */
 import { parseHttpEvent } from '../../shared/cloudevents/http-binding.js';
@@ -16,14 +20,40 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 
 const JSON_TYPE: [string, string] = ['content-type', 'application/json; charset=utf-8'];
 
+/** What /ready and /v3/stats report; built by the gateway. */
+export interface GatewayStatus {
+  ready: boolean;
+  shards: 'ready' | 'not ready';
+  /** disabled, connecting, connected, reconnecting, stopped (kafka/consumer.ts). */
+  kafka: string;
+  kafkaError?: string;
+  stats: Record<string, number>;
+}
+
 export function buildInternalApi(
   uws: UwsModule,
-  deps: { config: GatewayConfig; router: Router; supervisor: Supervisor; log: Logger; faultInjection: boolean },
+  deps: {
+    config: GatewayConfig; router: Router; supervisor: Supervisor; log: Logger; faultInjection: boolean;
+    status: () => GatewayStatus;
+  },
 ): TemplatedApp {
   const { config, router, log } = deps;
   const app = uws.App();
 
   app.get('/health', (res) => writeResponse(res, 200, 'OK', [['content-type', 'text/plain; charset=utf-8']]));
+
+  app.get('/ready', (res) => {
+    const s = deps.status();
+    const body = s.ready
+      ? { status: 'ready', kafka: s.kafka }
+      : { status: 'not ready', shards: s.shards, kafka: s.kafka, ...(s.kafkaError !== undefined && { error: s.kafkaError }) };
+    writeResponse(res, s.ready ? 200 : 503, JSON.stringify(body), [JSON_TYPE]);
+  });
+
+  app.get('/v3/stats', (res) => {
+    const s = deps.status();
+    writeResponse(res, 200, JSON.stringify({ kafka: s.kafka, ...s.stats }), [JSON_TYPE]);
+  });
 
   const messages = (res: HttpResponse, req: HttpRequest) => {
     let snap;
@@ -41,7 +71,7 @@ export function buildInternalApi(
       (body) => {
         try {
           const event = parseHttpEvent({ contentType: header(snap.headers, 'content-type'), headers: snap.headers, body });
-          router.submit(event);
+          router.submitHttp(event);
           send(t, 202, event.json, [JSON_TYPE]);
         } catch (e) {
           const r = errorResponse(e);
@@ -59,6 +89,15 @@ export function buildInternalApi(
     app.post('/_fault/shards/:id/crash', (res, req) => {
       const ok = deps.supervisor.crash(Number(req.getParameter(0)));
       writeResponse(res, ok ? 202 : 404, ok ? 'crash requested' : 'no such running shard');
+    });
+    app.post('/_fault/shards/:id/stall/:ms', (res, req) => {
+      const ms = Number(req.getParameter(1));
+      if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) {
+        writeResponse(res, 400, 'ms must be an integer 0..60000');
+        return;
+      }
+      const ok = deps.supervisor.stall(Number(req.getParameter(0)), ms);
+      writeResponse(res, ok ? 202 : 404, ok ? 'stall requested' : 'no such running shard');
     });
   }
 

@@ -1,6 +1,6 @@
 /**
  * The main thread's half of the push path: takes event records (from shards' POST /_rig/v1/events,
- * from the internal API, later from Kafka), looks up which shards registered interest in any of the
+ * from the internal API, from Kafka), looks up which shards registered interest in any of the
  * event's keys, and appends the unchanged record bytes to those shards' per-turn batches.
  */
 import { encodeEventRecord, readEventRecords } from '../../shared/channel/event-record.js';
@@ -31,13 +31,24 @@ export interface RouterStats {
 export class Router {
   readonly interest = new InterestTable();
   readonly stats: RouterStats = { events: 0, unrouted: 0, shardDeliveries: 0 };
+  /**
+   * Set while Kafka is configured: events submitted over HTTP go to the source topic (which every
+   * node consumes) instead of being routed here; see kafka/http-forwarder.ts.
+   */
+  forwardSubmitted: ((json: Uint8Array | string) => void) | undefined;
 
   constructor(
     private readonly extractors: ExtractorConfig,
     private readonly sink: ShardSink,
   ) {}
 
-  /** Routes an event parsed in main (internal API; later Kafka). */
+  /** An event submitted over the internal API: forwarded to Kafka when configured, else routed. */
+  submitHttp(event: CloudEvent): void {
+    if (this.forwardSubmitted) this.forwardSubmitted(event.json);
+    else this.submit(event);
+  }
+
+  /** Routes an event parsed in main (internal API, Kafka). */
   submit(event: CloudEvent): void {
     this.sink.catchUp?.();
     const values = extractFieldValues(this.extractors, event.type, event.body);
@@ -45,8 +56,13 @@ export class Router {
     this.route(event.type, values, record);
   }
 
-  /** Routes a batch of records a shard produced. */
+  /** Routes a batch of records a shard produced (events submitted over HTTP; forwarded to Kafka when configured). */
   routeBatch(records: Uint8Array): void {
+    const forward = this.forwardSubmitted;
+    if (forward) {
+      for (const r of readEventRecords(records)) forward(r.json);
+      return;
+    }
     for (const r of readEventRecords(records)) this.route(r.type, r.values, r.record);
   }
 

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { EventBatcher, postControl, postEvents } from '../../shared/channel/port.js';
 import type { MainToShard } from '../../shared/channel/messages.js';
+import { ShardBacklog } from '../../shared/channel/backlog.js';
 
 export type ShardState = 'starting' | 'ready' | 'stopping' | 'down';
 
@@ -18,15 +19,30 @@ export class ShardHandle {
   restarts = 0;
   connections = 0;
   private readonly batcher: EventBatcher;
+  /** Record bytes queued in the batcher, not yet posted. */
+  private unposted = 0;
+  readonly backlog: ShardBacklog;
 
-  constructor(readonly id: number) {
+  constructor(readonly id: number, backlogBuffer: SharedArrayBuffer) {
+    this.backlog = new ShardBacklog(backlogBuffer, id);
     this.batcher = new EventBatcher((records, bytes) => {
-      if (this.port && this.state === 'ready') postEvents(this.port, records, bytes);
+      this.unposted = 0;
+      if (this.port && this.state === 'ready') {
+        postEvents(this.port, records, bytes);
+        this.backlog.addPosted(bytes);
+      }
     });
   }
 
   pushEvent(record: Uint8Array): void {
-    if (this.state === 'ready') this.batcher.push(record);
+    if (this.state !== 'ready') return;
+    this.batcher.push(record);
+    this.unposted += record.byteLength;
+  }
+
+  /** Event bytes this shard has been given but not yet dispatched (see shared/channel/backlog.ts). */
+  pendingBytes(): number {
+    return this.state === 'ready' ? this.unposted + this.backlog.bytes() : 0;
   }
 
   send(msg: MainToShard): boolean {

@@ -15,6 +15,7 @@ import type { GatewayConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Router } from '../router/router.js';
 import { ShardHandle } from './shard-handle.js';
+import { createBacklogBuffer } from '../../shared/channel/backlog.js';
 
 const SHARD_ENTRY = new URL('../../shards/shard.js', import.meta.url);
 const RESTART_BACKOFF_MS = [0, 100, 500, 2000, 5000];
@@ -29,6 +30,8 @@ export class Supervisor {
   private catchingUp = false;
   /** Listen port the shards reported (resolves INBOUND_PORT=0 only when SHARDS=1). */
   publicPort = 0;
+  /** Per-shard dispatched-bytes counters (shared/channel/backlog.ts). */
+  private readonly backlogBuffer: SharedArrayBuffer;
 
   constructor(
     private readonly config: GatewayConfig,
@@ -36,7 +39,8 @@ export class Supervisor {
     private readonly rateLimitBuffer: SharedArrayBuffer,
     private readonly log: Logger,
   ) {
-    this.shards = Array.from({ length: config.shards }, (_, i) => new ShardHandle(i));
+    this.backlogBuffer = createBacklogBuffer(config.shards);
+    this.shards = Array.from({ length: config.shards }, (_, i) => new ShardHandle(i, this.backlogBuffer));
   }
 
   /** Starts every shard; resolves when all listen, rejects if one cannot. */
@@ -47,11 +51,14 @@ export class Supervisor {
   private spawn(shard: ShardHandle): Promise<void> {
     return new Promise((resolve, reject) => {
       shard.state = 'starting';
+      shard.backlog.reset();
       // An explicit channel instead of the worker's built-in one: main must be able to take
       // queued messages synchronously (receiveMessageOnPort), see `catchUp`.
       const { port1, port2 } = new MessageChannel();
       const worker = new Worker(SHARD_ENTRY, {
-        workerData: { shardId: shard.id, config: this.config, rateLimitBuffer: this.rateLimitBuffer, port: port2 },
+        workerData: {
+          shardId: shard.id, config: this.config, rateLimitBuffer: this.rateLimitBuffer, backlogBuffer: this.backlogBuffer, port: port2,
+        },
         transferList: [port2],
       });
       shard.worker = worker;
@@ -190,9 +197,26 @@ export class Supervisor {
     }, delay);
   }
 
+  /** The largest event backlog of any ready shard, in bytes (what a pausable source waits on). */
+  maxPendingBytes(): number {
+    let max = 0;
+    for (const s of this.shards) max = Math.max(max, s.pendingBytes());
+    return max;
+  }
+
+  /** true when every shard is ready (readiness). */
+  allReady(): boolean {
+    return !this.stopping && this.shards.every((s) => s.state === 'ready');
+  }
+
   /** Asks one shard to fail as a bug would (ENABLE_FAULT_INJECTION). */
   crash(id: number): boolean {
     return this.shards[id]?.send({ t: 'crash' }) ?? false;
+  }
+
+  /** Blocks one shard's thread for `ms` (ENABLE_FAULT_INJECTION; backpressure tests). */
+  stall(id: number, ms: number): boolean {
+    return this.shards[id]?.send({ t: 'stall', ms }) ?? false;
   }
 
   /** Stops shards one after the other (each closes its listener first), waiting up to `timeoutMs` in all. */

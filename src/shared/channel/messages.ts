@@ -51,4 +51,6 @@ export type MainToShard =
   | { t: 'req'; id: number; from: number; op: ShardOp }
   | { t: 'res'; id: number; reply: OpReply }
   | { t: 'crash' }
+  /** Fault injection: block the shard's thread for `ms` (a shard that cannot keep up). */
+  | { t: 'stall'; ms: number }
   | { t: 'shutdown' };

@@ -70,6 +70,23 @@ function crossFieldProblems(cfg: GatewayConfig, failed: ReadonlySet<string>): st
   ) {
     problems.push(`API_HTTP_PORT: ${cfg.apiHttpPort} is also INBOUND_PORT (allowed: a port other than INBOUND_PORT, or 0)`);
   }
+  // TLS files are read when the Kafka client is built; a missing one must stop start-up, not
+  // surface later as a connection error retried forever.
+  if (cfg.kafkaSslEnabled && cfg.kafkaBrokers.length > 0) {
+    const files = [
+      ['KAFKA_SSL_CA_CERTFILE', cfg.kafkaSslCaCertFile],
+      ['KAFKA_SSL_CERTFILE', cfg.kafkaSslCertFile],
+      ['KAFKA_SSL_KEYFILE', cfg.kafkaSslKeyFile],
+    ] as const;
+    for (const [name, path] of files) {
+      if (path !== '' && !failed.has(name) && !isFile(path)) {
+        problems.push(`${name}: ${show(path)} is not a readable file (allowed: path of a readable PEM file)`);
+      }
+    }
+    if ((cfg.kafkaSslCertFile === '') !== (cfg.kafkaSslKeyFile === '')) {
+      problems.push('KAFKA_SSL_CERTFILE: a client certificate needs KAFKA_SSL_KEYFILE and vice versa (allowed: both or neither)');
+    }
+  }
   return problems;
 }
 
@@ -96,6 +113,12 @@ function parseValue(entry: SchemaEntry, raw: string, cwd: string): Parsed {
       return { ok: true, value: raw };
     case 'json-or-path':
       return parseExtractors(raw, cwd);
+    case 'list': {
+      const items = raw.split(',').map((i) => i.trim()).filter((i) => i !== '');
+      const bad = items.find((i) => !entry.itemPattern.test(i));
+      if (bad !== undefined) return { ok: false, problem: `${show(bad)} is not valid` };
+      return { ok: true, value: items };
+    }
   }
 }
 

@@ -45,11 +45,22 @@ export type SchemaEntry = Common &
         readonly allowed?: string;
       }
     | { readonly type: 'json-or-path'; readonly default: null; readonly allowed: string }
+    | {
+        /** Comma-separated; items are trimmed, empty items dropped, each must match `itemPattern`. */
+        readonly type: 'list';
+        readonly default: readonly string[];
+        readonly itemPattern: RegExp;
+        readonly allowed: string;
+      }
   );
 
 /** Longest delay setTimeout honours; larger values silently fire after 1 ms. */
 const MAX_TIMER_MS = 2_147_483_647;
 const NODE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** Kafka's own rule for topic names. */
+const TOPIC_PATTERN = /^[A-Za-z0-9._-]{1,249}$/;
+/** RIG's KAFKA_SASL format; the password is everything after the second ':' (it may contain ':'). */
+export const KAFKA_SASL_PATTERN = /^(plain|scram-sha-256|scram-sha-512):([^:]+):(.+)$/i;
 
 export const SCHEMA: readonly SchemaEntry[] = [
   // --- network -------------------------------------------------------------------------------
@@ -95,6 +106,31 @@ export const SCHEMA: readonly SchemaEntry[] = [
   { env: 'SHARDS', path: 'shards', type: 'int', min: 1, max: 32, rig: false,
     default: { compute: () => Math.min(32, availableParallelism()), doc: 'available CPU cores (at most 32)' },
     doc: 'Number of shard worker threads holding connections.' },
+  // --- Kafka (docs/kafka.md) -----------------------------------------------------------------
+  { env: 'KAFKA_BROKERS', path: 'kafkaBrokers', type: 'list', default: [], rig: true,
+    itemPattern: /^[^\s:,]+:\d{1,5}$/, allowed: 'comma-separated host:port list; empty disables Kafka',
+    doc: 'Kafka brokers to bootstrap from. Empty: no Kafka consumer, events are routed inside this node only.' },
+  { env: 'KAFKA_SOURCE_TOPICS', path: 'kafkaSourceTopics', type: 'list', default: ['rig'], rig: true,
+    itemPattern: TOPIC_PATTERN, allowed: 'comma-separated Kafka topic names',
+    doc: 'Topics consumed for events; the first one also receives events submitted over HTTP.' },
+  { env: 'KAFKATOFILTER_KAFKA_GROUP_ID', path: 'kafkaGroupId', type: 'string', default: 'rig-kafka-to-filter', rig: true,
+    pattern: /^[A-Za-z0-9._-]{1,180}$/, allowed: '1..180 characters of A-Z a-z 0-9 . _ -',
+    doc: 'Consumer group prefix; each node joins its own group "<value>-<NODE_ID>" so that every node sees every event.' },
+  { env: 'KAFKA_SSL_ENABLED', path: 'kafkaSslEnabled', type: 'bool', default: false, rig: true,
+    doc: 'Connect to the brokers over TLS.' },
+  { env: 'KAFKA_SSL_CA_CERTFILE', path: 'kafkaSslCaCertFile', type: 'string', default: '', rig: true,
+    allowed: 'path of a readable PEM file', doc: 'CA certificate(s) the brokers are verified against; empty: the system CAs.' },
+  { env: 'KAFKA_SSL_CERTFILE', path: 'kafkaSslCertFile', type: 'string', default: '', rig: true,
+    allowed: 'path of a readable PEM file', doc: 'Client certificate for mutual TLS; empty: none.' },
+  { env: 'KAFKA_SSL_KEYFILE', path: 'kafkaSslKeyFile', type: 'string', default: '', rig: true,
+    allowed: 'path of a readable PEM file', doc: 'Private key of the client certificate; empty: none.' },
+  { env: 'KAFKA_SSL_KEYFILE_PASS', path: 'kafkaSslKeyFilePass', type: 'string', default: '', rig: true, secret: true,
+    doc: 'Passphrase of KAFKA_SSL_KEYFILE; empty: the key is not encrypted.' },
+  { env: 'KAFKA_SASL', path: 'kafkaSasl', type: 'string', default: '', rig: true, secret: true,
+    pattern: KAFKA_SASL_PATTERN, allowed: 'plain:USER:PASS, scram-sha-256:USER:PASS or scram-sha-512:USER:PASS',
+    doc: 'SASL authentication; empty: none.' },
+  { env: 'KAFKA_RESTART_DELAY_MS', path: 'kafkaRestartDelayMs', type: 'int', default: 20000, min: 100, max: MAX_TIMER_MS, rig: true,
+    doc: 'Wait before the consumer is started again after it failed or could not reach the brokers.' },
   // --- connections ---------------------------------------------------------------------------
   { env: 'HEARTBEAT_INTERVAL_MS', path: 'heartbeatIntervalMs', type: 'int', default: 15000, min: 1000, max: MAX_TIMER_MS, rig: false,
     doc: 'Interval of SSE heartbeat comments and WebSocket pings.' },
@@ -118,7 +154,7 @@ export const SCHEMA: readonly SchemaEntry[] = [
   { env: 'UWS_ALLOW_FALLBACK', path: 'allowUwsFallback', type: 'bool', default: false, rig: false,
     doc: 'Start even when the native uWebSockets.js binary cannot load (its pure-JS fallback is much slower).' },
   { env: 'ENABLE_FAULT_INJECTION', path: 'faultInjection', type: 'bool', default: false, rig: false,
-    doc: 'Serve POST /_fault/shards/:id/crash on the internal API, which makes that shard fail as a bug would (for resilience testing only).' },
+    doc: 'Serve POST /_fault/shards/:id/crash (the shard fails as a bug would) and POST /_fault/shards/:id/stall/:ms (its thread blocks for ms) on the internal API, for resilience testing only.' },
 ];
 
 /** The host name made into a valid NODE_ID: other characters become "-", at most 64 of them. */
@@ -136,6 +172,7 @@ export function defaultDoc(e: SchemaEntry): string {
   if (isComputed(e.default)) return e.default.doc;
   if (e.default === null) return 'unset';
   if (e.default === '') return 'empty';
+  if (Array.isArray(e.default)) return e.default.length === 0 ? 'empty' : e.default.join(',');
   return String(e.default);
 }
 
@@ -153,12 +190,13 @@ export function allowedDoc(e: SchemaEntry): string {
     case 'string':
       return e.allowed ?? 'any text';
     case 'json-or-path':
+    case 'list':
       return e.allowed;
   }
 }
 
 /**
- * RIG 3.0 variables this version does not implement yet (Kafka, NATS, Kinesis, proxy, HTTPS,
+ * RIG 3.0 variables this version does not implement yet (Kafka proxy and logging, NATS, Kinesis, proxy, HTTPS,
  * authorization hooks, log format, metrics, tracing, Erlang clustering). They are listed so the
  * gateway can warn an operator who migrates a RIG deployment that a setting has no effect.
  */
@@ -169,11 +207,9 @@ export const UNSUPPORTED_RIG_ENV: readonly string[] = [
   'DISCOVERY_TYPE', 'DNS_NAME', 'NODE_HOST',
   // authorization hooks
   'SUBSCRIPTION_CHECK', 'SUBMISSION_CHECK',
-  // Kafka
-  'KAFKA_BROKERS', 'KAFKA_SOURCE_TOPICS', 'KAFKATOFILTER_KAFKA_GROUP_ID', 'PROXY_KAFKA_RESPONSE_TOPICS',
-  'PROXY_KAFKA_RESPONSE_KAFKA_GROUP_ID', 'PROXY_KAFKA_RESPONSE_TIMEOUT', 'KAFKA_SERIALIZER', 'KAFKA_SCHEMA_REGISTRY_HOST',
-  'KAFKA_SSL_ENABLED', 'KAFKA_SSL_CA_CERTFILE', 'KAFKA_SSL_CERTFILE', 'KAFKA_SSL_KEYFILE', 'KAFKA_SSL_KEYFILE_PASS',
-  'KAFKA_SASL', 'KAFKA_LOG_TOPIC', 'KAFKA_LOG_SCHEMA', 'KAFKA_RESTART_DELAY_MS',
+  // Kafka (the event source is supported; the proxy, Avro and request logging are not yet)
+  'PROXY_KAFKA_RESPONSE_TOPICS', 'PROXY_KAFKA_RESPONSE_KAFKA_GROUP_ID', 'PROXY_KAFKA_RESPONSE_TIMEOUT',
+  'KAFKA_SERIALIZER', 'KAFKA_SCHEMA_REGISTRY_HOST', 'KAFKA_LOG_TOPIC', 'KAFKA_LOG_SCHEMA',
   // NATS
   'NATS_SERVERS', 'NATS_SOURCE_TOPICS', 'NATSTOFILTER_QUEUE_GROUP', 'PROXY_NATS_RESPONSE_TIMEOUT',
   // Kinesis

@@ -41,6 +41,26 @@ export interface GatewayConfig {
   readonly shards: number;
   /** NODE_ID: this node's name inside tokens. */
   readonly nodeId: string;
+  /** KAFKA_BROKERS: bootstrap brokers (host:port); empty = Kafka disabled. */
+  readonly kafkaBrokers: readonly string[];
+  /** KAFKA_SOURCE_TOPICS: consumed topics; the first also carries events submitted over HTTP. */
+  readonly kafkaSourceTopics: readonly string[];
+  /** KAFKATOFILTER_KAFKA_GROUP_ID: consumer group prefix; the group is `${kafkaGroupId}-${nodeId}`. */
+  readonly kafkaGroupId: string;
+  /** KAFKA_SSL_ENABLED */
+  readonly kafkaSslEnabled: boolean;
+  /** KAFKA_SSL_CA_CERTFILE: path; empty = system CAs. */
+  readonly kafkaSslCaCertFile: string;
+  /** KAFKA_SSL_CERTFILE: path; empty = no client certificate. */
+  readonly kafkaSslCertFile: string;
+  /** KAFKA_SSL_KEYFILE: path; empty = no client key. */
+  readonly kafkaSslKeyFile: string;
+  /** KAFKA_SSL_KEYFILE_PASS */
+  readonly kafkaSslKeyFilePass: string;
+  /** KAFKA_SASL: `mechanism:user:password` (validated), empty = no SASL. */
+  readonly kafkaSasl: string;
+  /** KAFKA_RESTART_DELAY_MS: wait before a failed consumer is started again. */
+  readonly kafkaRestartDelayMs: number;
   /** HEARTBEAT_INTERVAL_MS: SSE heartbeat comment / WS ping interval. */
   readonly heartbeatIntervalMs: number;
   /** OUTBOUND_QUEUE_MAX_BYTES: per-connection outbound bytes held while a client does not read. */

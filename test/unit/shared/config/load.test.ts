@@ -59,6 +59,8 @@ test('the config has exactly the fields of GatewayConfig', () => {
     shards: true, nodeId: true, heartbeatIntervalMs: true, outboundQueueMaxBytes: true, maxRequestBodyBytes: true,
     maxHeaderValueBytes: true, longpollBufferSize: true, longpollTimeoutMs: true, longpollSessionIdleMs: true,
     shutdownTimeoutMs: true, allowUwsFallback: true, faultInjection: true,
+    kafkaBrokers: true, kafkaSourceTopics: true, kafkaGroupId: true, kafkaSslEnabled: true, kafkaSslCaCertFile: true,
+    kafkaSslCertFile: true, kafkaSslKeyFile: true, kafkaSslKeyFilePass: true, kafkaSasl: true, kafkaRestartDelayMs: true,
   };
   const jwtFields: { [K in keyof GatewayConfig['jwt']]: true } = { secretKey: true, alg: true, sessionField: true, cacheSize: true };
   const cfg = loadConfig({});
@@ -77,6 +79,9 @@ test('every variable is read', () => {
     OUTBOUND_QUEUE_MAX_BYTES: '4096', MAX_REQUEST_BODY_BYTES: '1024', MAX_HEADER_VALUE_BYTES: '256',
     LONGPOLL_BUFFER_SIZE: '100000', LONGPOLL_TIMEOUT_MS: '100', LONGPOLL_SESSION_IDLE_MS: '1000',
     SHUTDOWN_TIMEOUT_MS: '0', UWS_ALLOW_FALLBACK: 'Yes', ENABLE_FAULT_INJECTION: '1',
+    KAFKA_BROKERS: 'k1:9092,k2:9093', KAFKA_SOURCE_TOPICS: 'events', KAFKATOFILTER_KAFKA_GROUP_ID: 'grp',
+    KAFKA_SSL_ENABLED: 'true', KAFKA_SSL_CA_CERTFILE: '', KAFKA_SSL_CERTFILE: '', KAFKA_SSL_KEYFILE: '',
+    KAFKA_SSL_KEYFILE_PASS: 'kp', KAFKA_SASL: 'plain:u:p', KAFKA_RESTART_DELAY_MS: '100',
   });
   assert.deepEqual(JSON.parse(JSON.stringify(cfg)), {
     inboundPort: 0, inboundHost: '127.0.0.1', apiHttpPort: 0, apiHttpHost: '::1', cors: 'https://app.example',
@@ -85,7 +90,9 @@ test('every variable is read', () => {
     tokenSecretIsRandom: false, shards: 3, nodeId: 'gw-1.a_b', heartbeatIntervalMs: 1000,
     outboundQueueMaxBytes: 4096, maxRequestBodyBytes: 1024, maxHeaderValueBytes: 256, longpollBufferSize: 100000,
     longpollTimeoutMs: 100, longpollSessionIdleMs: 1000, shutdownTimeoutMs: 0, allowUwsFallback: true,
-    faultInjection: true,
+    faultInjection: true, kafkaBrokers: ['k1:9092', 'k2:9093'], kafkaSourceTopics: ['events'], kafkaGroupId: 'grp',
+    kafkaSslEnabled: true, kafkaSslCaCertFile: '', kafkaSslCertFile: '', kafkaSslKeyFile: '', kafkaSslKeyFilePass: 'kp',
+    kafkaSasl: 'plain:u:p', kafkaRestartDelayMs: 100,
   });
 });
 
@@ -212,7 +219,7 @@ test('describeConfig is keyed by variable and never shows a secret', () => {
 });
 
 test('unsupported RIG variables that are set are reported for a warning', () => {
-  assert.deepEqual(unsupportedRigSettings({ KAFKA_BROKERS: 'localhost:9092', LOG_FMT: '', INBOUND_PORT: '1' }), ['KAFKA_BROKERS']);
+  assert.deepEqual(unsupportedRigSettings({ KAFKA_LOG_TOPIC: 'log', LOG_FMT: '', INBOUND_PORT: '1', KAFKA_BROKERS: 'b:9092' }), ['KAFKA_LOG_TOPIC']);
   for (const name of UNSUPPORTED_RIG_ENV) assert.ok(!SCHEMA.some((e) => e.env === name), name);
 });
 
@@ -230,4 +237,31 @@ test('docs/configuration.md documents every variable with its default, allowed v
     assert.equal(cells[4], e.rig ? 'RIG' : 'ours', `${e.env} origin`);
   }
   for (const name of UNSUPPORTED_RIG_ENV) assert.ok(doc.includes(`\`${name}\``), `${name} is listed as not supported`);
+});
+
+test('Kafka variables: RIG defaults, lists, SASL and TLS files validated', () => {
+  const cfg = loadConfig({});
+  assert.deepEqual(cfg.kafkaBrokers, []);
+  assert.deepEqual(cfg.kafkaSourceTopics, ['rig']);
+  assert.equal(cfg.kafkaGroupId, 'rig-kafka-to-filter');
+  assert.equal(cfg.kafkaSslEnabled, false);
+  assert.equal(cfg.kafkaSasl, '');
+  assert.equal(cfg.kafkaRestartDelayMs, 20000);
+
+  const set = loadConfig({ KAFKA_BROKERS: ' a:9092, b.example:19092 ,', KAFKA_SOURCE_TOPICS: 'x,y', KAFKA_SASL: 'SCRAM-SHA-512:u:p:w:d' });
+  assert.deepEqual(set.kafkaBrokers, ['a:9092', 'b.example:19092']);
+  assert.deepEqual(set.kafkaSourceTopics, ['x', 'y']);
+  assert.equal(set.kafkaSasl, 'SCRAM-SHA-512:u:p:w:d');
+
+  const problems = problemsOf({ KAFKA_BROKERS: 'a:9092,nope', KAFKA_SOURCE_TOPICS: 'bad topic', KAFKA_SASL: 'oauth:u:secret-pass', KAFKA_RESTART_DELAY_MS: 'soon' });
+  assert.equal(problems.length, 4, problems.join('\n'));
+  assert.match(problems[0]!, /^KAFKA_BROKERS: "nope" is not valid/);
+  assert.match(problems.find((p) => p.startsWith('KAFKA_SOURCE_TOPICS'))!, /"bad topic"/);
+  const sasl = problems.find((p) => p.startsWith('KAFKA_SASL'))!;
+  assert.ok(sasl && !sasl.includes('secret-pass'), sasl);
+  assert.ok(problems.some((p) => p.startsWith('KAFKA_RESTART_DELAY_MS')));
+
+  const tls = problemsOf({ KAFKA_BROKERS: 'a:1', KAFKA_SSL_ENABLED: 'true', KAFKA_SSL_CA_CERTFILE: '/nonexistent/ca.pem', KAFKA_SSL_CERTFILE: '/nonexistent/c.pem' });
+  assert.ok(tls.some((p) => p.startsWith('KAFKA_SSL_CA_CERTFILE: "/nonexistent/ca.pem" is not a readable file')), tls.join('\n'));
+  assert.ok(tls.some((p) => p.startsWith('KAFKA_SSL_CERTFILE: a client certificate needs KAFKA_SSL_KEYFILE')), tls.join('\n'));
 });

@@ -1,0 +1,280 @@
+/**
+ * The Kafka event source: the only module that knows kafkajs's consumer API.
+ *
+ * - Every node sees every event: each node joins its own consumer group
+ *   `${KAFKATOFILTER_KAFKA_GROUP_ID}-${NODE_ID}`, so partitions are not shared between nodes.
+ *   A new group starts at the latest offset (events from before the node first joined are not
+ *   replayed); a group that already committed offsets (same NODE_ID after a restart) resumes there.
+ * - Records are decoded on the main thread (decode.ts) and handed to `dispatch` (the router).
+ *   A record that is not a CloudEvent is counted in `consumedFailed`, logged (rate-limited) and
+ *   skipped; its offset is resolved like any other so it never blocks its partition.
+ * - Backpressure: before each record the source asks `backlogBytes()` how far the shards are
+ *   behind. Above PAUSE_BYTES it pauses the partition (kafkajs stops fetching it, nothing is
+ *   buffered here) and stops in the middle of the batch; the unresolved rest is fetched again on
+ *   resume. A timer resumes every paused partition once the backlog is below RESUME_BYTES.
+ *   eachBatchAutoResolve is off for that reason: kafkajs would otherwise mark the whole batch done
+ *   when the handler returns early.
+ * - Failures: kafkajs's own restart is disabled (restartOnFailure -> false). A consumer that cannot
+ *   connect, or crashes later, is disconnected and a new one is started after
+ *   KAFKA_RESTART_DELAY_MS, forever. Nothing here throws into the event loop: the gateway keeps
+ *   serving HTTP, SSE and WebSocket clients while Kafka is away.
+ */
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { CloudEvent } from '../../shared/cloudevents/types.js';
+import type { GatewayConfig } from '../../shared/config/types.js';
+import type { Logger } from '../../shared/logger.js';
+import { createKafka } from './client.js';
+import { KafkaDecodeError, decodeKafkaRecord } from './decode.js';
+
+/** Shard backlog above which partitions are paused (bytes of event records, see backlog.ts). */
+export const PAUSE_BYTES = 8 * 1024 * 1024;
+/** Backlog below which paused partitions are resumed. */
+export const RESUME_BYTES = 2 * 1024 * 1024;
+const RESUME_CHECK_MS = 10;
+/** Longest wait of an idle fetch; also bounds how long after joining /ready turns true. */
+const MAX_WAIT_MS = 1000;
+
+/**
+ * disabled: KAFKA_BROKERS is empty. connecting: first attempt under way. connected: joined the
+ * group and resolved its offsets (events produced from now on are delivered). reconnecting: the
+ * last attempt failed, the next starts after KAFKA_RESTART_DELAY_MS. stopped: shut down.
+ */
+export type KafkaState = 'disabled' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
+
+export interface KafkaSourceStats {
+  /** Records decoded and dispatched. */
+  consumed: number;
+  /** Records that were not CloudEvents (skipped). */
+  consumedFailed: number;
+  /** Times a partition was paused because shards fell behind. */
+  pauses: number;
+  /** Consumer restarts after a failure. */
+  restarts: number;
+}
+
+export interface KafkaSourceOptions {
+  config: Pick<
+    GatewayConfig,
+    | 'kafkaBrokers' | 'kafkaSourceTopics' | 'kafkaGroupId' | 'kafkaRestartDelayMs' | 'kafkaSslEnabled' | 'kafkaSslCaCertFile'
+    | 'kafkaSslCertFile' | 'kafkaSslKeyFile' | 'kafkaSslKeyFilePass' | 'kafkaSasl' | 'nodeId' | 'logLevel'
+  >;
+  log: Logger;
+  /** Routes one decoded event (Router.submit). Must not throw; a throw is logged and the record skipped. */
+  dispatch: (event: CloudEvent) => void;
+  /** Event bytes the slowest shard has not dispatched yet (Supervisor.maxPendingBytes). */
+  backlogBytes: () => number;
+  onState?: (state: KafkaState) => void;
+}
+
+export interface KafkaSource {
+  readonly groupId: string;
+  state(): KafkaState;
+  readonly stats: Readonly<KafkaSourceStats>;
+  /** Description of the last failure, for the readiness body. */
+  lastError(): string | undefined;
+  stop(): Promise<void>;
+}
+
+export function kafkaGroupId(config: Pick<GatewayConfig, 'kafkaGroupId' | 'nodeId'>): string {
+  return `${config.kafkaGroupId}-${config.nodeId}`;
+}
+
+export function startKafkaSource(opts: KafkaSourceOptions): KafkaSource {
+  const source = new Source(opts);
+  source.start();
+  return source;
+}
+
+class Source implements KafkaSource {
+  readonly groupId: string;
+  readonly stats: KafkaSourceStats = { consumed: 0, consumedFailed: 0, pauses: 0, restarts: 0 };
+  private current: KafkaState = 'connecting';
+  private readonly kafka: Kafka;
+  private consumer: Consumer | undefined;
+  /** Incremented per attempt; events of an older consumer are ignored. */
+  private attemptNo = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private resumeTimer: NodeJS.Timeout | undefined;
+  /** Resume functions of partitions paused for backpressure, by "topic/partition". */
+  private readonly paused = new Map<string, () => void>();
+  private error: string | undefined;
+  private readonly decodeLog = new RateLimitedLog(1000);
+
+  constructor(private readonly opts: KafkaSourceOptions) {
+    this.groupId = kafkaGroupId(opts.config);
+    this.kafka = createKafka(opts.config, opts.log, 'consumer');
+  }
+
+  state(): KafkaState {
+    return this.current;
+  }
+
+  lastError(): string | undefined {
+    return this.error;
+  }
+
+  start(): void {
+    void this.attempt();
+  }
+
+  private setState(s: KafkaState): void {
+    if (this.current === s) return;
+    this.current = s;
+    this.opts.onState?.(s);
+  }
+
+  private async attempt(): Promise<void> {
+    const n = ++this.attemptNo;
+    const { config } = this.opts;
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      maxWaitTimeInMs: MAX_WAIT_MS,
+      retry: { retries: 3, initialRetryTime: 300, restartOnFailure: async () => false },
+    });
+    this.consumer = consumer;
+    let joined = false;
+    const { GROUP_JOIN, FETCH, CRASH } = consumer.events;
+    consumer.on(GROUP_JOIN, () => {
+      joined = true;
+    });
+    // The first fetch after joining comes after kafkajs resolved the partitions' offsets ("latest"
+    // for a new group): from then on every produced event is delivered, so readiness may say so.
+    consumer.on(FETCH, () => {
+      if (n !== this.attemptNo || !joined || this.current === 'connected' || this.current === 'stopped') return;
+      this.error = undefined;
+      this.setState('connected');
+    });
+    consumer.on(CRASH, (e) => {
+      if (!e.payload.restart) this.fail(n, e.payload.error);
+    });
+    // stop() may run while this attempt is connecting: the attempt must then not go on to run.
+    const abandoned = () => n !== this.attemptNo || this.current === 'stopped';
+    try {
+      await consumer.connect();
+      if (abandoned()) return void consumer.disconnect().catch(() => undefined);
+      await consumer.subscribe({ topics: [...config.kafkaSourceTopics], fromBeginning: false });
+      if (abandoned()) return void consumer.disconnect().catch(() => undefined);
+      await consumer.run({
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: (payload) => this.eachBatch(payload),
+      });
+    } catch (e) {
+      this.fail(n, e);
+    }
+  }
+
+  private async eachBatch({ batch, resolveOffset, heartbeat, pause, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      if (this.opts.backlogBytes() > PAUSE_BYTES) {
+        this.pausePartition(`${topic}/${partition}`, pause());
+        return; // the rest of the batch is fetched again after resume
+      }
+      let event: CloudEvent | undefined;
+      try {
+        event = decodeKafkaRecord({ value: message.value, headers: message.headers ?? {} });
+      } catch (e) {
+        this.stats.consumedFailed++;
+        const reason = e instanceof KafkaDecodeError ? e.reason : String(e);
+        this.decodeLog.run((suppressed) =>
+          this.opts.log.warn('skipped a Kafka record that is not a CloudEvent', { topic, partition, offset: message.offset, reason, suppressed }),
+        );
+      }
+      if (event) {
+        try {
+          this.opts.dispatch(event);
+          this.stats.consumed++;
+        } catch (e) {
+          this.stats.consumedFailed++;
+          this.opts.log.error('routing a Kafka event failed', { topic, partition, offset: message.offset, error: e });
+        }
+      }
+      resolveOffset(message.offset);
+    }
+    await heartbeat();
+  }
+
+  private pausePartition(key: string, resume: () => void): void {
+    if (!this.paused.has(key)) this.stats.pauses++;
+    this.paused.set(key, resume);
+    this.opts.log.debug('shards are behind: Kafka partition paused', { partition: key, backlog: this.opts.backlogBytes() });
+    this.resumeTimer ??= setInterval(() => {
+      if (this.opts.backlogBytes() > RESUME_BYTES) return;
+      this.resumeAll();
+    }, RESUME_CHECK_MS);
+  }
+
+  private resumeAll(): void {
+    clearInterval(this.resumeTimer);
+    this.resumeTimer = undefined;
+    const resumes = [...this.paused.values()];
+    this.paused.clear();
+    for (const resume of resumes) {
+      try {
+        resume();
+      } catch (e) {
+        // A consumer that was replaced meanwhile may refuse; the new one is not paused anyway.
+        this.opts.log.debug('resuming a Kafka partition failed', { error: e });
+      }
+    }
+  }
+
+  /** The attempt `n` failed: drop its consumer and start a new one after the configured delay. */
+  private fail(n: number, error: unknown): void {
+    if (n !== this.attemptNo || this.current === 'stopped' || this.restartTimer) return;
+    const delay = this.opts.config.kafkaRestartDelayMs;
+    this.error = error instanceof Error ? error.message : String(error);
+    this.stats.restarts++;
+    this.setState('reconnecting');
+    this.opts.log.error(`Kafka consumer failed; restarting in ${delay} ms`, { group: this.groupId, error: this.error });
+    this.resumeAll();
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    consumer?.disconnect().catch(() => undefined);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.current !== 'stopped') void this.attempt();
+    }, delay);
+  }
+
+  async stop(): Promise<void> {
+    this.setState('stopped');
+    this.attemptNo++; // an attempt under way sees it was abandoned
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    clearInterval(this.resumeTimer);
+    this.resumeTimer = undefined;
+    this.paused.clear();
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    if (!consumer) return;
+    // Leaving the group is polite (the broker reassigns at once) but must not hold up shutdown.
+    await Promise.race([consumer.disconnect().catch(() => undefined), sleep(5000)]);
+  }
+}
+
+/** Runs `fn` at most once per interval, passing how many calls were dropped since the last run. */
+class RateLimitedLog {
+  private last = 0;
+  private dropped = 0;
+
+  constructor(private readonly intervalMs: number) {}
+
+  run(fn: (suppressed: number) => void): void {
+    const now = Date.now();
+    if (now - this.last < this.intervalMs) {
+      this.dropped++;
+      return;
+    }
+    this.last = now;
+    const suppressed = this.dropped;
+    this.dropped = 0;
+    fn(suppressed);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

@@ -1,0 +1,87 @@
+/**
+ * A small producer for JSON values: events submitted over HTTP while Kafka is configured go to the
+ * first source topic (docs/kafka.md, "HTTP events through the topic"). Connects lazily and again
+ * after a failure; a send while the broker is unreachable fails (and is counted by the caller)
+ * instead of queueing without bound.
+ */
+import { Partitioners } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Logger } from '../../shared/logger.js';
+
+export interface ProducerOptions {
+  /** -1: all in-sync replicas (default), 1: the leader, 0: none. */
+  acks?: -1 | 0 | 1;
+  idempotent?: boolean;
+}
+
+export interface OutgoingMessage {
+  key?: string | null;
+  value: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export class JsonProducer {
+  private producer: Producer | undefined;
+  private connecting: Promise<Producer> | undefined;
+  private closed = false;
+  private readonly acks: -1 | 0 | 1;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly log: Logger,
+    private readonly opts: ProducerOptions = {},
+  ) {
+    this.acks = opts.acks ?? -1;
+  }
+
+  async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    const producer = await this.connected();
+    try {
+      await producer.send({ topic, acks: this.acks, messages });
+    } catch (e) {
+      // Start from a fresh connection next time; kafkajs may keep a broken one otherwise.
+      this.drop(producer);
+      throw e;
+    }
+  }
+
+  private connected(): Promise<Producer> {
+    if (this.closed) return Promise.reject(new Error('producer closed'));
+    if (this.producer) return Promise.resolve(this.producer);
+    this.connecting ??= (async () => {
+      const p = this.kafka.producer({
+        idempotent: this.opts.idempotent ?? false,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      try {
+        await p.connect();
+      } catch (e) {
+        p.disconnect().catch(() => undefined);
+        throw e;
+      } finally {
+        this.connecting = undefined;
+      }
+      if (this.closed) {
+        p.disconnect().catch(() => undefined);
+        throw new Error('producer closed');
+      }
+      this.producer = p;
+      return p;
+    })();
+    return this.connecting;
+  }
+
+  private drop(p: Producer): void {
+    if (this.producer !== p) return;
+    this.producer = undefined;
+    p.disconnect().catch((e) => this.log.debug('producer disconnect failed', { error: e }));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const p = this.producer;
+    this.producer = undefined;
+    if (p) await p.disconnect().catch(() => undefined);
+  }
+}

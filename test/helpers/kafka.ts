@@ -1,0 +1,85 @@
+/**
+ * Kafka helpers for tests against the real broker scripts/run-tests.mjs starts for the whole run
+ * (KAFKA_TEST_BROKERS). Every test uses its own topics and consumer groups (uniqueTopic,
+ * uniqueName), so tests running side by side cannot see each other's records.
+ */
+import { randomBytes } from 'node:crypto';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import type { Admin, Consumer, IHeaders, Producer } from 'kafkajs';
+import type { TestContext } from 'node:test';
+
+/** The test broker, or undefined: then `kafkaSkip` says why the Kafka tests do not run. */
+export function kafkaBrokers(): string | undefined {
+  return process.env.KAFKA_TEST_BROKERS || undefined;
+}
+
+/** `skip` option for a Kafka test: false when a broker is available, else the reason. */
+export function kafkaSkip(): string | false {
+  return kafkaBrokers() ? false : 'no test Kafka broker (KAFKA_TEST_BROKERS unset: no Java, or not run through scripts/run-tests.mjs)';
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+let kafka: Kafka | undefined;
+function client(): Kafka {
+  const brokers = kafkaBrokers();
+  if (!brokers) throw new Error('KAFKA_TEST_BROKERS is not set');
+  kafka ??= new Kafka({ clientId: 'rig-tests', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  return kafka;
+}
+
+let admin: Admin | undefined;
+async function adminClient(): Promise<Admin> {
+  if (!admin) {
+    const a = client().admin();
+    await a.connect();
+    admin = a;
+  }
+  return admin;
+}
+
+/** Creates a topic with a unique name (and `partitions` partitions) and waits until it has leaders. */
+export async function uniqueTopic(prefix: string, partitions = 2): Promise<string> {
+  const topic = uniqueName(prefix);
+  const a = await adminClient();
+  await a.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  return topic;
+}
+
+let producer: Producer | undefined;
+export interface TestMessage {
+  key?: string | null;
+  value: string | Buffer | null;
+  headers?: IHeaders;
+  partition?: number;
+}
+
+export async function produce(topic: string, messages: TestMessage[]): Promise<void> {
+  if (!producer) {
+    const p = client().producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    await p.connect();
+    producer = p;
+  }
+  await producer.send({ topic, acks: -1, messages });
+}
+
+/** A consumer of `topic` from its beginning in a fresh group; collects record values as strings. */
+export async function collect(t: TestContext, topic: string): Promise<{ values: string[]; consumer: Consumer }> {
+  const consumer = client().consumer({ groupId: uniqueName('test-reader'), maxWaitTimeInMs: 200 });
+  t.after(() => consumer.disconnect());
+  const values: string[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value?.toString('utf8') ?? '') });
+  return { values, consumer };
+}
+
+/** Closes the shared clients (call from a test file's `after`). */
+export async function closeKafka(): Promise<void> {
+  await producer?.disconnect().catch(() => undefined);
+  await admin?.disconnect().catch(() => undefined);
+  producer = undefined;
+  admin = undefined;
+}
