@@ -25,6 +25,7 @@ import { DISCONNECT } from './disconnect.js';
 import { Hub } from './hub.js';
 import { MainLink } from './main-link.js';
 import { markDispatched } from '../shared/channel/backlog.js';
+import { stopRaised } from '../shared/channel/stop-flag.js';
 import { applySubscriptions } from './handlers/subscriptions-put.js';
 import { pollLocal } from './handlers/longpoll.js';
 import { LongPollSession } from './transports/long-poll.js';
@@ -35,11 +36,14 @@ export interface ShardWorkerData {
   rateLimitBuffer: SharedArrayBuffer;
   /** Dispatched-bytes counters main reads to see whether shards keep up (shared/channel/backlog.ts). */
   backlogBuffer: SharedArrayBuffer;
+  /** Raised by main on shutdown: skip queued event batches (shared/channel/stop-flag.ts). */
+  stopFlags: SharedArrayBuffer;
   /** This shard's end of its channel to main (main reads it synchronously, see Supervisor.catchUp). */
   port: MessagePort;
 }
 
-const { shardId, config, rateLimitBuffer, backlogBuffer, port } = workerData as ShardWorkerData;
+const { shardId, config, rateLimitBuffer, backlogBuffer, stopFlags, port } = workerData as ShardWorkerData;
+const stopView = new Int32Array(stopFlags);
 const log = createLogger(config.logLevel, `shard ${shardId}`);
 const uws = loadUws(config.allowUwsFallback);
 const incarnation = randomInt(1, 0xffffffff);
@@ -53,7 +57,7 @@ let listenSocket: UsListenSocket | undefined;
 const link: MainLink = new MainLink(port, {
   onEvents: (records) => {
     try {
-      hub.dispatch(records);
+      if (!stopRaised(stopView, shardId)) hub.dispatch(records);
     } finally {
       markDispatched(backlogBuffer, shardId, records.byteLength);
     }

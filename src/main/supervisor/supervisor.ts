@@ -16,6 +16,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { Router } from '../router/router.js';
 import { ShardHandle } from './shard-handle.js';
 import { createBacklogBuffer } from '../../shared/channel/backlog.js';
+import { clearStop, createStopFlags, raiseStop } from '../../shared/channel/stop-flag.js';
 
 const SHARD_ENTRY = new URL('../../shards/shard.js', import.meta.url);
 const RESTART_BACKOFF_MS = [0, 100, 500, 2000, 5000];
@@ -32,6 +33,8 @@ export class Supervisor {
   publicPort = 0;
   /** Per-shard dispatched-bytes counters (shared/channel/backlog.ts). */
   private readonly backlogBuffer: SharedArrayBuffer;
+  /** Per-shard "skip queued batches" flags raised on shutdown (shared/channel/stop-flag.ts). */
+  private readonly stopFlags: SharedArrayBuffer;
 
   constructor(
     private readonly config: GatewayConfig,
@@ -40,6 +43,7 @@ export class Supervisor {
     private readonly log: Logger,
   ) {
     this.backlogBuffer = createBacklogBuffer(config.shards);
+    this.stopFlags = createStopFlags(config.shards);
     this.shards = Array.from({ length: config.shards }, (_, i) => new ShardHandle(i, this.backlogBuffer));
   }
 
@@ -52,12 +56,13 @@ export class Supervisor {
     return new Promise((resolve, reject) => {
       shard.state = 'starting';
       shard.backlog.reset();
+      clearStop(this.stopFlags, shard.id);
       // An explicit channel instead of the worker's built-in one: main must be able to take
       // queued messages synchronously (receiveMessageOnPort), see `catchUp`.
       const { port1, port2 } = new MessageChannel();
       const worker = new Worker(SHARD_ENTRY, {
         workerData: {
-          shardId: shard.id, config: this.config, rateLimitBuffer: this.rateLimitBuffer, backlogBuffer: this.backlogBuffer, port: port2,
+          shardId: shard.id, config: this.config, rateLimitBuffer: this.rateLimitBuffer, backlogBuffer: this.backlogBuffer, stopFlags: this.stopFlags, port: port2,
         },
         transferList: [port2],
       });
@@ -222,6 +227,7 @@ export class Supervisor {
   /** Stops shards one after the other (each closes its listener first), waiting up to `timeoutMs` in all. */
   async stop(timeoutMs: number): Promise<boolean> {
     this.stopping = true;
+    for (const shard of this.shards) raiseStop(this.stopFlags, shard.id);
     const deadline = Date.now() + timeoutMs;
     for (const shard of this.shards) {
       const worker = shard.worker;
