@@ -7,6 +7,9 @@
 #   bash scripts/kafka-local.sh status [--port P]   exit 0 when running and answering, 1 otherwise
 #   bash scripts/kafka-local.sh fetch               only download the broker jars into the cache
 #
+# With KAFKA_LOCAL_KEEP_DATA=1, stop keeps the data dir and start reuses an existing one (same
+# cluster id, topics, committed offsets) instead of formatting a new one: a broker restart.
+#
 # Needs OpenJDK 17+, Node with the repository's npm dependencies installed, and Maven
 # (Maven only while the jar cache is empty). See docs/kafka-local.md.
 set -euo pipefail
@@ -23,6 +26,7 @@ CACHE="$CACHE_ROOT/$KAFKA_VERSION"
 LIBS="$CACHE/libs"
 M2_REPO="${KAFKA_LOCAL_M2_REPO:-$CACHE_ROOT/m2}"
 READY_TIMEOUT="${KAFKA_LOCAL_READY_TIMEOUT:-60}"
+KEEP_DATA="${KAFKA_LOCAL_KEEP_DATA:-0}"
 STOP_TIMEOUT=20
 
 if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then JAVA="$JAVA_HOME/bin/java"; else JAVA=java; fi
@@ -49,6 +53,7 @@ environment:
   KAFKA_LOCAL_M2_REPO        Maven local repository used by fetch (default <cache root>/m2)
   KAFKA_LOCAL_DIR            runtime state folder (default /tmp/rig-kafka-local-<port>)
   KAFKA_LOCAL_READY_TIMEOUT  seconds to wait for readiness on start (default 60)
+  KAFKA_LOCAL_KEEP_DATA      1: stop keeps the data, start reuses it (a restart of the same cluster)
   JAVA_HOME                  JDK to use (default: java on PATH)
 EOF
 }
@@ -301,14 +306,21 @@ cmd_start() {
   if port_in_use "$CPORT"; then die "controller port $CPORT (port + 1) on 127.0.0.1 is already in use; choose another --port"; fi
   fetch
 
-  wipe_state
-  write_config
-  jvm_flags
   local t0=$SECONDS cluster_id
-  cluster_id="$(random_cluster_id)"
-  if ! "${JVM[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$STATE/server.properties" >"$LOGS/format.log" 2>&1; then
-    cat "$LOGS/format.log" >&2
-    die "formatting the data folder $DATA failed"
+  if [ "$KEEP_DATA" = 1 ] && [ -f "$MARKER" ] && [ -f "$DATA/meta.properties" ]; then
+    # A restart: same cluster, same topics and offsets. Only the generated files are rewritten.
+    write_config
+    jvm_flags
+    say "reusing the data in $DATA (KAFKA_LOCAL_KEEP_DATA=1)"
+  else
+    wipe_state
+    write_config
+    jvm_flags
+    cluster_id="$(random_cluster_id)"
+    if ! "${JVM[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$STATE/server.properties" >"$LOGS/format.log" 2>&1; then
+      cat "$LOGS/format.log" >&2
+      die "formatting the data folder $DATA failed"
+    fi
   fi
 
   say "starting Kafka $KAFKA_VERSION on $BROKERS (controller 127.0.0.1:$CPORT, state $STATE) ..."
@@ -359,7 +371,9 @@ cmd_stop() {
     say "no broker running for $STATE"
   fi
   rm -f "$PIDFILE"
-  if [ -d "$DATA" ]; then
+  if [ "$KEEP_DATA" = 1 ]; then
+    if [ -d "$DATA" ]; then say "kept $DATA (KAFKA_LOCAL_KEEP_DATA=1)"; fi
+  elif [ -d "$DATA" ]; then
     if [ -f "$MARKER" ]; then rm -rf "$DATA"; else die "refusing to delete $DATA: $STATE was not created by this script"; fi
     say "removed $DATA (logs kept in $LOGS until the next start)"
   fi
