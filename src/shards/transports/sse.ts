@@ -4,7 +4,9 @@
  * Flow control: uWS never drops what `res.write` is given; when the kernel does not take it, the
  * bytes wait in an unbounded per-socket buffer and `write` returns false. So the connection keeps
  * its own bounded queue: while the socket is congested new frames wait here (not in uWS), and when
- * the queue would exceed OUTBOUND_QUEUE_MAX_BYTES the client is too slow. It then gets a final
+ * the queue would exceed OUTBOUND_QUEUE_MAX_BYTES the client is too slow. (Frames that reach the
+ * limit while the socket is not congested only waited for the flush of a busy turn: they are
+ * written at once instead.) A slow client gets a final
  * `rig.connection.closed` event (reason `slow_consumer`) and the stream ends; uWS's 10 s timeout
  * on a stuck socket bounds the rest. Memory per slow client is therefore at most about twice the
  * queue limit, and nobody else waits for it.
@@ -92,8 +94,13 @@ export class SseConnection implements Connection {
   private enqueue(frame: Buffer): void {
     if (this.closed) return;
     if (this.queued + frame.length > this.maxQueueBytes) {
-      this.close(DISCONNECT.slowConsumer);
-      return;
+      // Bytes that only waited for this turn's flush (a shard working through a backlog) say
+      // nothing about the client: write them now. Only a socket that pushed back is slow.
+      if (!this.congested) this.flush();
+      if (this.congested && this.queued + frame.length > this.maxQueueBytes) {
+        this.close(DISCONNECT.slowConsumer);
+        return;
+      }
     }
     this.queue.push(frame);
     this.queued += frame.length;

@@ -1,12 +1,14 @@
 /**
  * WebSocket connections. Each event is one text frame carrying the CloudEvent JSON (RIG's format).
  *
- * Flow control: uWS queues what the kernel does not take. Once that queue holds more than
- * OUTBOUND_QUEUE_MAX_BYTES, no further event is sent (a skipped frame would be a silent gap) and the
- * socket is closed with code 4000 `slow_consumer`. The limit is checked here before every frame,
- * not left to uWS's `maxBackpressure`: uWS drops every frame over that limit, the close frame
- * included, and the client would see an abnormal closure (1006) instead of 4000. So the queue holds
- * at most the limit plus one frame. Frames of one batch are sent inside one cork: one syscall per batch.
+ * Flow control: uWS queues what the kernel does not take. When a flush finds that queue above
+ * OUTBOUND_QUEUE_MAX_BYTES (bytes the socket refused), no further event is sent (a skipped frame
+ * would be a silent gap) and the socket is closed with code 4000 `slow_consumer`. Events waiting for
+ * the flush are written early once they reach the limit, so a shard working through a backlog never
+ * mistakes its own delay for a slow client, and uWS holds at most about twice the limit. The limit
+ * is ours, not uWS's `maxBackpressure`: uWS drops every frame over that limit, the close frame
+ * included, and the client would see an abnormal closure (1006) instead of 4000. Frames of one
+ * flush are sent inside one cork: one syscall per flush.
  *
  * Closing: `end()` queues the close frame behind what uWS still holds and arms uWS's short close
  * timer (0 to 4 s, its timer granularity), after which uWS drops the socket and everything still
@@ -43,6 +45,7 @@ export class WsConnection implements Connection {
   closed = false;
   lastSeen: number;
   private queue: Uint8Array[] = [];
+  private queuedBytes = 0;
   /** A close waiting for the backlog to drain (see the header comment). */
   private pendingClose: Disconnect | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -59,7 +62,12 @@ export class WsConnection implements Connection {
   }
 
   deliver(event: ShardEvent): void {
-    if (!this.closed) this.queue.push(event.json);
+    if (this.closed) return;
+    this.queue.push(event.json);
+    this.queuedBytes += event.json.byteLength;
+    // A shard working through a backlog must not hold more than the limit for one socket until the
+    // end of its turn: write early (the slowness check below then judges only what the socket refused).
+    if (this.queuedBytes > this.maxQueueBytes) this.flush();
   }
 
   flush(): void {
@@ -69,18 +77,25 @@ export class WsConnection implements Connection {
       return;
     }
     if (this.closed || this.queue.length === 0) return;
+    // Slow = uWS still holds more than the limit from earlier flushes: bytes the socket refused.
+    // What this flush adds is itself bounded by the limit (deliver flushes early).
+    if (this.ws.getBufferedAmount() > this.maxQueueBytes) {
+      this.close(DISCONNECT.slowConsumer);
+      return;
+    }
     const queue = this.queue;
     this.queue = [];
+    this.queuedBytes = 0;
     let dropped = false;
     this.ws.cork(() => {
       for (const frame of queue) {
-        if (this.ws.getBufferedAmount() > this.maxQueueBytes || this.ws.send(frame, false, false) === SEND_DROPPED) {
+        if (this.ws.send(frame, false, false) === SEND_DROPPED) {
           dropped = true;
           break;
         }
       }
     });
-    if (dropped || this.ws.getBufferedAmount() > this.maxQueueBytes) this.close(DISCONNECT.slowConsumer);
+    if (dropped) this.close(DISCONNECT.slowConsumer);
   }
 
   heartbeat(now: number, intervalMs: number): void {
@@ -96,6 +111,7 @@ export class WsConnection implements Connection {
     if (this.closed) return;
     this.closed = true;
     this.queue = [];
+    this.queuedBytes = 0;
     if (this.ws.getBufferedAmount() > 0) {
       this.pendingClose = reason;
       this.graceTimer = setTimeout(() => this.endNow(), CLOSE_GRACE_MS);
