@@ -3,7 +3,10 @@
  * (KAFKA_TEST_BROKERS). Every test uses its own topics and consumer groups (uniqueTopic,
  * uniqueName), so tests running side by side cannot see each other's records.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { Admin, Consumer, IHeaders, Producer } from 'kafkajs';
 import type { TestContext } from 'node:test';
@@ -82,4 +85,44 @@ export async function closeKafka(): Promise<void> {
   await admin?.disconnect().catch(() => undefined);
   producer = undefined;
   admin = undefined;
+}
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const KAFKA_LOCAL = join(ROOT, 'scripts/kafka-local.sh');
+
+/** Runs a command from the repository root; resolves with its exit code and combined output. */
+export function runCommand(cmd: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+/** `bash scripts/kafka-local.sh <args>`: tests that need a broker of their own (start late, restart). */
+export function kafkaLocal(args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; out: string }> {
+  return runCommand('bash', [KAFKA_LOCAL, ...args], env, timeoutMs);
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** A free port P whose P+1 (the broker's controller listener) is free too. */
+export async function brokerPortPair(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const p = 20000 + Math.floor(Math.random() * 40000);
+    if ((await isFree(p)) && (await isFree(p + 1))) return p;
+  }
+  throw new Error('no free port pair');
 }

@@ -6,54 +6,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { SseClient } from '../helpers/clients.js';
 import { startGateway } from '../helpers/gateway.js';
 import { http } from '../helpers/http.js';
-import { kafkaSkip, uniqueName } from '../helpers/kafka.js';
+import { brokerPortPair, kafkaLocal, kafkaSkip, uniqueName } from '../helpers/kafka.js';
 import { sleep } from '../helpers/wait.js';
 import { greetingSub, kafkaEnv, stats, subscribe, waitReady } from './kafka-common.js';
 
-const ROOT = new URL('../../../', import.meta.url).pathname;
-const SCRIPT = join(ROOT, 'scripts/kafka-local.sh');
-
-function script(args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('bash', [SCRIPT, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-async function portPair(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const p = 20000 + Math.floor(Math.random() * 40000);
-    if ((await isFree(p)) && (await isFree(p + 1))) return p;
-  }
-  throw new Error('no free port pair');
-}
-
 test('without a reachable broker the gateway serves, is not ready, and delivers once the broker appears', { skip: kafkaSkip(), timeout: 60_000 }, async (t) => {
-  const port = await portPair();
+  const port = await brokerPortPair();
   const brokers = `127.0.0.1:${port}`;
   const topic = uniqueName('src-late');
   const gw = await startGateway(t, kafkaEnv(brokers, topic, uniqueName('grp')));
@@ -77,9 +42,9 @@ test('without a reachable broker the gateway serves, is not ready, and delivers 
   rmSync(dir, { recursive: true });
   const env = { KAFKA_LOCAL_DIR: dir };
   t.after(async () => {
-    await script(['stop', '--port', String(port)], env, 60_000);
+    await kafkaLocal(['stop', '--port', String(port)], env, 60_000);
   });
-  const started = await script(['start', '--port', String(port)], env, 50_000);
+  const started = await kafkaLocal(['start', '--port', String(port)], env, 50_000);
   assert.equal(started.code, 0, started.out);
   const kafka = new Kafka({ clientId: 'late-test', brokers: [brokers], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();

@@ -16,9 +16,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
@@ -27,57 +25,24 @@ import { LongPollClient, SseClient, WsClient } from '../helpers/clients.js';
 import type { ReceivedEvent } from '../helpers/clients.js';
 import { startGateway } from '../helpers/gateway.js';
 import { http, postEvent } from '../helpers/http.js';
-import { kafkaSkip, uniqueName } from '../helpers/kafka.js';
+import { brokerPortPair, kafkaLocal, kafkaSkip, uniqueName } from '../helpers/kafka.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { greetingSub, kafkaEnv, stats, waitReady } from './kafka-common.js';
-
-const ROOT = new URL('../../../', import.meta.url).pathname;
-const SCRIPT = join(ROOT, 'scripts/kafka-local.sh');
-
-function script(args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('bash', [SCRIPT, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-async function portPair(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const p = 20000 + Math.floor(Math.random() * 40000);
-    if ((await isFree(p)) && (await isFree(p + 1))) return p;
-  }
-  throw new Error('no free port pair');
-}
 
 const greeting = (id: string) => JSON.stringify({ specversion: '1.0', type: 'greeting', source: 'restart-test', id, data: { name: 'rita' } });
 
 test('stopping and restarting the broker mid-stream loses no gateway connection and delivery resumes', { skip: kafkaSkip(), timeout: 120_000 }, async (t) => {
   const t0 = Date.now();
-  const port = await portPair();
+  const port = await brokerPortPair();
   const brokers = `127.0.0.1:${port}`;
   const dir = mkdtempSync(join(tmpdir(), 'rig-kafka-restart-'));
   rmSync(dir, { recursive: true }); // the script creates (and marks) the folder itself
   const keep = { KAFKA_LOCAL_DIR: dir, KAFKA_LOCAL_KEEP_DATA: '1' };
   t.after(async () => {
-    await script(['stop', '--port', String(port)], { KAFKA_LOCAL_DIR: dir }, 40_000); // also deletes the data
+    await kafkaLocal(['stop', '--port', String(port)], { KAFKA_LOCAL_DIR: dir }, 40_000); // also deletes the data
     rmSync(dir, { recursive: true, force: true });
   });
-  const first = await script(['start', '--port', String(port)], keep, 50_000);
+  const first = await kafkaLocal(['start', '--port', String(port)], keep, 50_000);
   assert.equal(first.code, 0, first.out);
 
   const topic = uniqueName('src-restart');
@@ -139,7 +104,7 @@ test('stopping and restarting the broker mid-stream loses no gateway connection 
   // 2. The broker goes away.
   await producer?.disconnect().catch(() => undefined);
   producer = undefined;
-  const stopped = await script(['stop', '--port', String(port)], keep, 40_000);
+  const stopped = await kafkaLocal(['stop', '--port', String(port)], keep, 40_000);
   assert.equal(stopped.code, 0, stopped.out);
   const outageStart = Date.now();
   t.diagnostic(`broker stopped after ${Date.now() - t0} ms`);
@@ -166,7 +131,7 @@ test('stopping and restarting the broker mid-stream loses no gateway connection 
   assert.equal((await http(`${gw.apiUrl}/ready`)).status, 503);
 
   // 3. The same broker (same data, same port) comes back.
-  const again = await script(['start', '--port', String(port)], keep, 50_000);
+  const again = await kafkaLocal(['start', '--port', String(port)], keep, 50_000);
   assert.equal(again.code, 0, again.out);
   assert.match(again.out, /reusing the data/);
   t.diagnostic(`broker restarted after ${Date.now() - t0} ms`);

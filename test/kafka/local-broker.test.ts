@@ -6,73 +6,39 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../helpers/gateway.js';
+import { brokerPortPair, kafkaLocal, runCommand } from '../helpers/kafka.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
-const SCRIPT = join(ROOT, 'scripts/kafka-local.sh');
 const ROUNDTRIP = join(ROOT, 'scripts/kafka-local/roundtrip.mjs');
 
 const hasJava = spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0;
 if (!hasJava && process.env.CI) throw new Error('Java is required for the Kafka tests under CI (OpenJDK 17)');
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
-
-/** A port whose successor (the controller listener) is free too. */
-async function brokerPort(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const p = await freePort();
-    const q = await freePort();
-    if (q === p + 1 || (await isFree(p + 1))) return p;
-  }
-  throw new Error('no free port pair found');
-}
-
-async function isFree(port: number): Promise<boolean> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
 test('scripts/kafka-local.sh starts a real broker that round-trips messages, and stops it', { skip: !hasJava && 'no Java on this machine', timeout: 240_000 }, async (t) => {
-  const port = await brokerPort();
+  const port = await brokerPortPair();
   const state = mkdtempSync(join(tmpdir(), 'rig-kafka-test-'));
   rmSync(state, { recursive: true });
   const env = { KAFKA_LOCAL_DIR: state };
   t.after(async () => {
-    await run('bash', [SCRIPT, 'stop', '--port', String(port)], env, 60_000);
+    await kafkaLocal(['stop', '--port', String(port)], env, 60_000);
   });
 
-  const start = await run('bash', [SCRIPT, 'start', '--port', String(port)], env, 180_000);
+  const start = await kafkaLocal(['start', '--port', String(port)], env, 180_000);
   assert.equal(start.code, 0, `start failed:\n${start.out}`);
   assert.match(start.out, new RegExp(`KAFKA_BROKERS=127\\.0\\.0\\.1:${port}`));
 
-  const status = await run('bash', [SCRIPT, 'status', '--port', String(port)], env, 30_000);
+  const status = await kafkaLocal(['status', '--port', String(port)], env, 30_000);
   assert.equal(status.code, 0, `status failed:\n${status.out}`);
 
-  const rt = await run(process.execPath, [ROUNDTRIP, '--brokers', `127.0.0.1:${port}`, '--timeout', '60'], {}, 90_000);
+  const rt = await runCommand(process.execPath, [ROUNDTRIP, '--brokers', `127.0.0.1:${port}`, '--timeout', '60'], {}, 90_000);
   assert.equal(rt.code, 0, `round trip failed:\n${rt.out}`);
 
-  const stop = await run('bash', [SCRIPT, 'stop', '--port', String(port)], env, 60_000);
+  const stop = await kafkaLocal(['stop', '--port', String(port)], env, 60_000);
   assert.equal(stop.code, 0, `stop failed:\n${stop.out}`);
-  const after = await run('bash', [SCRIPT, 'status', '--port', String(port)], env, 30_000);
+  const after = await kafkaLocal(['status', '--port', String(port)], env, 30_000);
   assert.equal(after.code, 1, 'status after stop must report "not running"');
 });
