@@ -29,14 +29,14 @@
  *        [--env NAME=VALUE ...] [--gateway-node-arg ARG ...]
  * See docs/benchmarks.md for what each figure means and the latest results.
  */
-import { fork, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Child, freePort, nowUs, percentiles, round, sleep, split } from './lib/common.mjs';
 import { InspectorGc } from './lib/inspector-gc.mjs';
 import { kernelMemory, machineCpu, machineFacts, processCpu, rssBytes, threadCpu } from './lib/procfs.mjs';
 
@@ -160,40 +160,10 @@ function oneOf(s, list, name) {
 // ------------------------------------------------------------------------------------------------
 // Small helpers
 
-function nowUs() {
-  const t = process.hrtime();
-  return t[0] * 1e6 + t[1] / 1e3;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
 function log(msg) {
   process.stderr.write(`[fanout] ${msg}\n`);
 }
 
-function percentiles(samples) {
-  const a = Float64Array.from(samples).sort();
-  const at = (p) => (a.length === 0 ? NaN : a[Math.min(a.length - 1, Math.max(0, Math.ceil((p / 100) * a.length) - 1))]);
-  const ms = (us) => Math.round(us) / 1000;
-  return { samples: a.length, p50: ms(at(50)), p90: ms(at(90)), p99: ms(at(99)), p999: ms(at(99.9)), max: ms(at(100)) };
-}
-
-function split(total, parts) {
-  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
-}
-
-const round = (x, d = 0) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
 
 // ------------------------------------------------------------------------------------------------
 // The server under test (gateway or the naive baseline), as a child process
@@ -268,64 +238,6 @@ async function startServer(kind, o) {
 
 // ------------------------------------------------------------------------------------------------
 // Load client processes
-
-class ClientProc {
-  constructor(index) {
-    this.index = index;
-    this.child = fork(CLIENT_ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.pid = this.child.pid;
-    this.inbox = [];
-    this.waiters = [];
-    this.exited = false;
-    this.child.on('message', (m) => {
-      const w = this.waiters.findIndex((x) => x.pred(m));
-      if (w >= 0) {
-        const [x] = this.waiters.splice(w, 1);
-        clearTimeout(x.timer);
-        x.resolve(m);
-      } else this.inbox.push(m);
-    });
-    this.child.on('exit', (code) => {
-      this.exited = true;
-      for (const x of this.waiters.splice(0)) {
-        clearTimeout(x.timer);
-        x.reject(new Error(`client ${index} exited (${code})`));
-      }
-    });
-  }
-
-  send(m) {
-    if (!this.exited) this.child.send(m);
-  }
-
-  next(pred, timeoutMs = 120_000) {
-    const i = this.inbox.findIndex(pred);
-    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0]);
-    if (this.exited) return Promise.reject(new Error(`client ${this.index} has exited`));
-    return new Promise((resolveMsg, reject) => {
-      const x = { pred, resolve: resolveMsg, reject };
-      x.timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(x), 1);
-        reject(new Error(`client ${this.index}: timeout`));
-      }, timeoutMs);
-      this.waiters.push(x);
-    });
-  }
-
-  request(m, evt, timeoutMs) {
-    this.send(m);
-    return this.next((r) => r.evt === evt, timeoutMs);
-  }
-
-  async close() {
-    if (this.exited) return;
-    const gone = new Promise((r) => this.child.once('exit', r));
-    this.send({ cmd: 'close' });
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await gone;
-    clearTimeout(t);
-  }
-}
 
 // ------------------------------------------------------------------------------------------------
 // Publisher: keep-alive HTTP to the internal API
@@ -780,7 +692,7 @@ async function runAgainst(kind, o, facts) {
   try {
     await sleep(Math.min(1000, o.settleMs));
     for (let i = 0; i < nClients; i++) {
-      const c = new ClientProc(i);
+      const c = new Child(CLIENT_ENTRY, `client ${i}`);
       ctx.clients.push(c);
       running.add(c);
     }

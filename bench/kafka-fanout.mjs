@@ -9,12 +9,13 @@
 // or Ctrl-C), creates the topic, starts the built gateway (npm run build first) with Kafka on, the
 // load clients of bench/fanout.mjs (bench/clients/fanout-client.mjs) and a producer process
 // (bench/clients/kafka-producer.mjs). JSON result to bench/results/, Markdown summary to stdout.
-import { fork, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Child, freePort, nowUs, percentiles, round, sleep, split } from './lib/common.mjs';
 import { Kafka, logLevel } from 'kafkajs';
 import { machineCpu, machineFacts, processCpu, rssBytes, threadCpu } from './lib/procfs.mjs';
 
@@ -66,88 +67,7 @@ function parseArgs(argv) {
   return o;
 }
 
-// ------------------------------------------------------------------------------------------------
-// Helpers (same definitions as bench/fanout.mjs)
-
-function nowUs() {
-  const t = process.hrtime();
-  return t[0] * 1e6 + t[1] / 1e3;
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const round = (x, d = 0) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
 const log = (msg) => process.stderr.write(`[kafka-fanout] ${msg}\n`);
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-function percentiles(samples) {
-  const a = Float64Array.from(samples).sort();
-  const at = (p) => (a.length === 0 ? NaN : a[Math.min(a.length - 1, Math.max(0, Math.ceil((p / 100) * a.length) - 1))]);
-  const ms = (us) => Math.round(us) / 1000;
-  return { samples: a.length, p50: ms(at(50)), p90: ms(at(90)), p99: ms(at(99)), p999: ms(at(99.9)), max: ms(at(100)) };
-}
-const split = (total, parts) => Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
-
-/** A forked child speaking the {cmd} / {evt} protocol of the bench clients. */
-class Child {
-  constructor(entry, name) {
-    this.name = name;
-    this.child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.pid = this.child.pid;
-    this.inbox = [];
-    this.waiters = [];
-    this.exited = false;
-    this.child.on('message', (m) => {
-      const w = this.waiters.findIndex((x) => x.pred(m));
-      if (w >= 0) {
-        const [x] = this.waiters.splice(w, 1);
-        clearTimeout(x.timer);
-        x.resolve(m);
-      } else this.inbox.push(m);
-    });
-    this.child.on('exit', (code) => {
-      this.exited = true;
-      for (const x of this.waiters.splice(0)) {
-        clearTimeout(x.timer);
-        x.reject(new Error(`${name} exited (${code})`));
-      }
-    });
-  }
-  send(m) {
-    if (!this.exited) this.child.send(m);
-  }
-  next(pred, timeoutMs = 120_000) {
-    const i = this.inbox.findIndex(pred);
-    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0]);
-    if (this.exited) return Promise.reject(new Error(`${this.name} has exited`));
-    return new Promise((res, rej) => {
-      const x = { pred, resolve: res, reject: rej };
-      x.timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(x), 1);
-        rej(new Error(`${this.name}: timeout`));
-      }, timeoutMs);
-      this.waiters.push(x);
-    });
-  }
-  request(m, evt, timeoutMs) {
-    this.send(m);
-    return this.next((r) => r.evt === evt, timeoutMs);
-  }
-  async close() {
-    if (this.exited) return;
-    const gone = new Promise((r) => this.child.once('exit', r));
-    this.send({ cmd: 'close' });
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await gone;
-    clearTimeout(t);
-  }
-}
 
 // ------------------------------------------------------------------------------------------------
 // Broker and gateway

@@ -1,0 +1,99 @@
+/**
+ * Pieces every benchmark orchestrator shares: a monotonic microsecond clock (the same clock in
+ * every process of the host), free ports, percentiles, and the forked child processes (load
+ * clients, producers) that speak the {cmd} / {evt} message protocol.
+ */
+import { fork } from 'node:child_process';
+import { createServer } from 'node:net';
+
+export function nowUs() {
+  const t = process.hrtime();
+  return t[0] * 1e6 + t[1] / 1e3;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export const round = (x, d = 0) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
+
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Latency percentiles in ms from samples in µs. */
+export function percentiles(samples) {
+  const a = Float64Array.from(samples).sort();
+  const at = (p) => (a.length === 0 ? NaN : a[Math.min(a.length - 1, Math.max(0, Math.ceil((p / 100) * a.length) - 1))]);
+  const ms = (us) => Math.round(us) / 1000;
+  return { samples: a.length, p50: ms(at(50)), p90: ms(at(90)), p99: ms(at(99)), p999: ms(at(99.9)), max: ms(at(100)) };
+}
+
+/** `total` split into `parts` integers that differ by at most one. */
+export function split(total, parts) {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+}
+
+/** A forked child speaking the {cmd} / {evt} protocol of the bench clients. */
+export class Child {
+  constructor(entry, name) {
+    this.name = name;
+    this.child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.pid = this.child.pid;
+    this.inbox = [];
+    this.waiters = [];
+    this.exited = false;
+    this.child.on('message', (m) => {
+      const w = this.waiters.findIndex((x) => x.pred(m));
+      if (w >= 0) {
+        const [x] = this.waiters.splice(w, 1);
+        clearTimeout(x.timer);
+        x.resolve(m);
+      } else this.inbox.push(m);
+    });
+    this.child.on('exit', (code) => {
+      this.exited = true;
+      for (const x of this.waiters.splice(0)) {
+        clearTimeout(x.timer);
+        x.reject(new Error(`${name} exited (${code})`));
+      }
+    });
+  }
+
+  send(m) {
+    if (!this.exited) this.child.send(m);
+  }
+
+  next(pred, timeoutMs = 120_000) {
+    const i = this.inbox.findIndex(pred);
+    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0]);
+    if (this.exited) return Promise.reject(new Error(`${this.name} has exited`));
+    return new Promise((resolveMsg, reject) => {
+      const x = { pred, resolve: resolveMsg, reject };
+      x.timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(x), 1);
+        reject(new Error(`${this.name}: timeout`));
+      }, timeoutMs);
+      this.waiters.push(x);
+    });
+  }
+
+  request(m, evt, timeoutMs) {
+    this.send(m);
+    return this.next((r) => r.evt === evt, timeoutMs);
+  }
+
+  async close() {
+    if (this.exited) return;
+    const gone = new Promise((r) => this.child.once('exit', r));
+    this.send({ cmd: 'close' });
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await gone;
+    clearTimeout(t);
+  }
+}
