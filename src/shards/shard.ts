@@ -116,7 +116,7 @@ const sweeper = setInterval(() => {
   }
 }, sweepEveryMs);
 
-const stats = setInterval(() => link.send({ t: 'stats', connections: hub.size, rows: 0 }), 5000);
+const stats = setInterval(() => link.send({ t: 'stats', connections: hub.size }), 5000);
 stats.unref();
 
 app.listen(config.inboundHost, config.inboundPort, (socket) => {

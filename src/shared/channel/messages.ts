@@ -45,7 +45,7 @@ export type ShardToMain =
   | { t: 'interest'; add: string[]; remove: string[] }
   | { t: 'req'; id: number; to: number; op: ShardOp }
   | { t: 'res'; id: number; to: number; reply: OpReply }
-  | { t: 'stats'; connections: number; rows: number };
+  | { t: 'stats'; connections: number };
 
 export type MainToShard =
   | { t: 'req'; id: number; from: number; op: ShardOp }
