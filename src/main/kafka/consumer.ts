@@ -14,6 +14,11 @@
  *   resume. A timer resumes every paused partition once the backlog is below RESUME_BYTES.
  *   eachBatchAutoResolve is off for that reason: kafkajs would otherwise mark the whole batch done
  *   when the handler returns early.
+ * - Offsets are committed at most once per COMMIT_INTERVAL_MS, in the background, and once more
+ *   when the consumer stops. kafkajs's auto-commit waits for an OffsetCommit round trip after
+ *   every partition's batch before it handles the next one, which put several round trips in
+ *   front of every event (docs/benchmarks.md, Kafka latency). Offsets only matter when a node
+ *   restarts with the same NODE_ID: it then resumes at most one interval behind.
  * - Failures: kafkajs's own restart is disabled (restartOnFailure -> false). A consumer that cannot
  *   connect, or crashes later, is disconnected and a new one is started after
  *   KAFKA_RESTART_DELAY_MS, forever. Nothing here throws into the event loop: the gateway keeps
@@ -33,6 +38,8 @@ export const RESUME_BYTES = 2 * 1024 * 1024;
 const RESUME_CHECK_MS = 10;
 /** Longest wait of an idle fetch; also bounds how long after joining /ready turns true. */
 const MAX_WAIT_MS = 1000;
+/** How often resolved offsets are committed (see the header). */
+export const COMMIT_INTERVAL_MS = 1000;
 
 /**
  * disabled: KAFKA_BROKERS is empty. connecting: first attempt under way. connected: joined the
@@ -99,6 +106,10 @@ class Source implements KafkaSource {
   private readonly paused = new Map<string, () => void>();
   private error: string | undefined;
   private readonly decodeLog = new RateLimitedLog(1000);
+  /** Next offset to commit per "topic/partition" of the current consumer (resolved, not yet committed). */
+  private readonly uncommitted = new Map<string, { topic: string; partition: number; offset: string }>();
+  private lastCommit = 0;
+  private committing = false;
 
   constructor(private readonly opts: KafkaSourceOptions) {
     this.groupId = kafkaGroupId(opts.config);
@@ -155,6 +166,7 @@ class Source implements KafkaSource {
       await consumer.subscribe({ topics: [...config.kafkaSourceTopics], fromBeginning: false });
       if (abandoned()) return void consumer.disconnect().catch(() => undefined);
       await consumer.run({
+        autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
         eachBatch: (payload) => this.eachBatch(payload),
@@ -192,8 +204,39 @@ class Source implements KafkaSource {
         }
       }
       resolveOffset(message.offset);
+      this.uncommitted.set(`${topic}/${partition}`, { topic, partition, offset: nextOffset(message.offset) });
     }
+    this.commitIfDue();
     await heartbeat();
+  }
+
+  /** Starts a background commit of the resolved offsets when the interval has passed and none is running. */
+  private commitIfDue(): void {
+    const now = Date.now();
+    if (this.committing || now - this.lastCommit < COMMIT_INTERVAL_MS || this.uncommitted.size === 0) return;
+    this.lastCommit = now;
+    this.committing = true;
+    void this.commit(this.consumer).finally(() => {
+      this.committing = false;
+    });
+  }
+
+  /** Commits what was resolved so far; a failure is logged and retried with the next interval. */
+  private async commit(consumer: Consumer | undefined): Promise<void> {
+    if (!consumer || this.uncommitted.size === 0) return;
+    const offsets = [...this.uncommitted.values()];
+    this.uncommitted.clear();
+    try {
+      await consumer.commitOffsets(offsets);
+    } catch (e) {
+      // Keep what is not superseded by a newer resolved offset meanwhile; a rebalance may also
+      // have moved the partition elsewhere, in which case the commit is simply dropped later.
+      for (const o of offsets) {
+        const key = `${o.topic}/${o.partition}`;
+        if (!this.uncommitted.has(key)) this.uncommitted.set(key, o);
+      }
+      this.opts.log.debug('committing Kafka offsets failed; retrying later', { error: e });
+    }
   }
 
   private pausePartition(key: string, resume: () => void): void {
@@ -230,6 +273,8 @@ class Source implements KafkaSource {
     this.setState('reconnecting');
     this.opts.log.error(`Kafka consumer failed; restarting in ${delay} ms`, { group: this.groupId, error: this.error });
     this.resumeAll();
+    // The next consumer starts from the committed offsets; offsets of this one cannot be committed.
+    this.uncommitted.clear();
     const consumer = this.consumer;
     this.consumer = undefined;
     consumer?.disconnect().catch(() => undefined);
@@ -250,8 +295,13 @@ class Source implements KafkaSource {
     const consumer = this.consumer;
     this.consumer = undefined;
     if (!consumer) return;
-    // Leaving the group is polite (the broker reassigns at once) but must not hold up shutdown.
-    await Promise.race([consumer.disconnect().catch(() => undefined), sleep(5000)]);
+    // A last commit, so that the same NODE_ID resumes where this one stopped; leaving the group is
+    // polite (the broker reassigns at once). Neither may hold up shutdown.
+    const leave = async () => {
+      await this.commit(consumer);
+      await consumer.disconnect().catch(() => undefined);
+    };
+    await Promise.race([leave(), sleep(5000)]);
   }
 }
 
@@ -273,6 +323,11 @@ class RateLimitedLog {
     this.dropped = 0;
     fn(suppressed);
   }
+}
+
+/** The offset after `offset` (Kafka commits the next offset to read). Offsets are int64 strings. */
+function nextOffset(offset: string): string {
+  return (BigInt(offset) + 1n).toString();
 }
 
 function sleep(ms: number): Promise<void> {
