@@ -120,9 +120,16 @@ function isFree(port: number): Promise<boolean> {
 
 /** A free port P whose P+1 (the broker's controller listener) is free too. */
 export async function brokerPortPair(): Promise<number> {
+  return brokerPorts(2);
+}
+
+/** A free port P with P+1 .. P+count-1 free too: `start --secured` of kafka-local.sh uses P to P+4. */
+export async function brokerPorts(count: number): Promise<number> {
   for (let i = 0; i < 50; i++) {
     const p = 20000 + Math.floor(Math.random() * 40000);
-    if ((await isFree(p)) && (await isFree(p + 1))) return p;
+    let free = true;
+    for (let k = 0; k < count && free; k++) free = await isFree(p + k);
+    if (free) return p;
   }
-  throw new Error('no free port pair');
+  throw new Error(`no ${count} consecutive free ports`);
 }
