@@ -19,7 +19,7 @@ import { createKafka } from './kafka/client.js';
 import { startKafkaSource } from './kafka/consumer.js';
 import type { KafkaSource } from './kafka/consumer.js';
 import { TopicForwarder } from './kafka/http-forwarder.js';
-import { JsonProducer } from './kafka/producer.js';
+import { JsonProducer, PRODUCER_ACKS } from './kafka/producer.js';
 import { Router } from './router/router.js';
 import { Supervisor } from './supervisor/supervisor.js';
 
@@ -48,7 +48,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   let producer: JsonProducer | undefined;
   let forwarder: TopicForwarder | undefined;
   if (kafkaEnabled) {
-    producer = new JsonProducer(createKafka(config, log, 'producer'), log);
+    producer = new JsonProducer(createKafka(config, log, 'producer'), log, {
+      acks: PRODUCER_ACKS[config.kafkaProducerAcks],
+      idempotent: config.kafkaProducerIdempotent,
+    });
     const fw = new TopicForwarder(producer, config.kafkaSourceTopics[0]!, log);
     forwarder = fw;
     router.forwardSubmitted = (json) => fw.forward(json);

@@ -63,7 +63,7 @@ export interface KafkaSourceOptions {
   config: Pick<
     GatewayConfig,
     | 'kafkaBrokers' | 'kafkaSourceTopics' | 'kafkaGroupId' | 'kafkaRestartDelayMs' | 'kafkaSslEnabled' | 'kafkaSslCaCertFile'
-    | 'kafkaSslCertFile' | 'kafkaSslKeyFile' | 'kafkaSslKeyFilePass' | 'kafkaSasl' | 'nodeId' | 'logLevel'
+    | 'kafkaSslCertFile' | 'kafkaSslKeyFile' | 'kafkaSslKeyFilePass' | 'kafkaSasl' | 'nodeId' | 'logLevel' | 'kafkaSessionTimeoutMs'
   >;
   log: Logger;
   /** Routes one decoded event (Router.submit). Must not throw; a throw is logged and the record skipped. */
@@ -140,6 +140,11 @@ class Source implements KafkaSource {
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
       maxWaitTimeInMs: MAX_WAIT_MS,
+      // After a broker restart the group still lists the previous member, which could not leave;
+      // the new member is admitted once that one's session expired. kafkajs's 30 s default made
+      // delivery resume half a minute after the broker was back.
+      sessionTimeout: config.kafkaSessionTimeoutMs,
+      heartbeatInterval: Math.min(3000, Math.floor(config.kafkaSessionTimeoutMs / 3)),
       retry: { retries: 3, initialRetryTime: 300, restartOnFailure: async () => false },
     });
     this.consumer = consumer;

@@ -11,8 +11,12 @@ import type { Logger } from '../../shared/logger.js';
 export interface ProducerOptions {
   /** -1: all in-sync replicas (default), 1: the leader, 0: none. */
   acks?: -1 | 0 | 1;
+  /** Idempotent writes (kafkajs then also limits in-flight requests per broker to keep order). */
   idempotent?: boolean;
 }
+
+/** KAFKA_PRODUCER_ACKS values as Kafka's acks numbers. */
+export const PRODUCER_ACKS = { all: -1, leader: 1, none: 0 } as const;
 
 export interface OutgoingMessage {
   key?: string | null;

@@ -70,6 +70,9 @@ function crossFieldProblems(cfg: GatewayConfig, failed: ReadonlySet<string>): st
   ) {
     problems.push(`API_HTTP_PORT: ${cfg.apiHttpPort} is also INBOUND_PORT (allowed: a port other than INBOUND_PORT, or 0)`);
   }
+  if (!failed.has('KAFKA_PRODUCER_ACKS') && !failed.has('KAFKA_PRODUCER_IDEMPOTENT') && cfg.kafkaProducerIdempotent && cfg.kafkaProducerAcks !== 'all') {
+    problems.push(`KAFKA_PRODUCER_IDEMPOTENT: an idempotent producer needs KAFKA_PRODUCER_ACKS=all, not ${cfg.kafkaProducerAcks} (allowed: KAFKA_PRODUCER_ACKS=all, or KAFKA_PRODUCER_IDEMPOTENT=false)`);
+  }
   // TLS files are read when the Kafka client is built; a missing one must stop start-up, not
   // surface later as a connection error retried forever.
   if (cfg.kafkaSslEnabled && cfg.kafkaBrokers.length > 0) {

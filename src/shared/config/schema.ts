@@ -131,6 +131,12 @@ export const SCHEMA: readonly SchemaEntry[] = [
     doc: 'SASL authentication; empty: none.' },
   { env: 'KAFKA_RESTART_DELAY_MS', path: 'kafkaRestartDelayMs', type: 'int', default: 20000, min: 100, max: MAX_TIMER_MS, rig: true,
     doc: 'Wait before the consumer is started again after it failed or could not reach the brokers.' },
+  { env: 'KAFKA_SESSION_TIMEOUT_MS', path: 'kafkaSessionTimeoutMs', type: 'int', default: 10000, min: 6000, max: 300000, rig: false,
+    doc: 'Consumer group session timeout (the broker\'s group.min/max.session.timeout.ms must allow it): after a broker restart a node rejoins after about this long; a main thread blocked longer is dropped from its group and rejoins.' },
+  { env: 'KAFKA_PRODUCER_ACKS', path: 'kafkaProducerAcks', type: 'enum', default: 'all', rig: false, values: ['all', 'leader', 'none'],
+    doc: 'Acknowledgement the gateway\'s producer waits for: all in-sync replicas, the partition leader only, or none.' },
+  { env: 'KAFKA_PRODUCER_IDEMPOTENT', path: 'kafkaProducerIdempotent', type: 'bool', default: false, rig: false,
+    doc: 'Idempotent producer (no duplicates from retries; needs KAFKA_PRODUCER_ACKS=all and the broker\'s IDEMPOTENT_WRITE permission).' },
   // --- connections ---------------------------------------------------------------------------
   { env: 'HEARTBEAT_INTERVAL_MS', path: 'heartbeatIntervalMs', type: 'int', default: 15000, min: 1000, max: MAX_TIMER_MS, rig: false,
     doc: 'Interval of SSE heartbeat comments and WebSocket pings.' },

@@ -61,6 +61,12 @@ export interface GatewayConfig {
   readonly kafkaSasl: string;
   /** KAFKA_RESTART_DELAY_MS: wait before a failed consumer is started again. */
   readonly kafkaRestartDelayMs: number;
+  /** KAFKA_SESSION_TIMEOUT_MS: consumer group session timeout. */
+  readonly kafkaSessionTimeoutMs: number;
+  /** KAFKA_PRODUCER_ACKS: what the gateway's producer waits for. */
+  readonly kafkaProducerAcks: 'all' | 'leader' | 'none';
+  /** KAFKA_PRODUCER_IDEMPOTENT: idempotent producer (needs acks all). */
+  readonly kafkaProducerIdempotent: boolean;
   /** HEARTBEAT_INTERVAL_MS: SSE heartbeat comment / WS ping interval. */
   readonly heartbeatIntervalMs: number;
   /** OUTBOUND_QUEUE_MAX_BYTES: per-connection outbound bytes held while a client does not read. */

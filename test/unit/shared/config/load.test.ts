@@ -49,6 +49,16 @@ test('defaults: RIG\'s for RIG variables, ours for the rest', () => {
   assert.equal(cfg.longpollSessionIdleMs, 3600000);
   assert.equal(cfg.shutdownTimeoutMs, 10000);
   assert.equal(cfg.allowUwsFallback, false);
+  assert.equal(cfg.kafkaSessionTimeoutMs, 10000);
+  assert.equal(cfg.kafkaProducerAcks, 'all');
+  assert.equal(cfg.kafkaProducerIdempotent, false);
+});
+
+test('an idempotent producer needs KAFKA_PRODUCER_ACKS=all', () => {
+  assert.throws(() => loadConfig({ KAFKA_PRODUCER_IDEMPOTENT: 'true', KAFKA_PRODUCER_ACKS: 'leader' }), /KAFKA_PRODUCER_IDEMPOTENT: an idempotent producer needs KAFKA_PRODUCER_ACKS=all, not leader/);
+  assert.equal(loadConfig({ KAFKA_PRODUCER_IDEMPOTENT: 'true' }).kafkaProducerIdempotent, true);
+  assert.throws(() => loadConfig({ KAFKA_PRODUCER_ACKS: '2' }), /KAFKA_PRODUCER_ACKS: "2" is not a known value \(allowed: all, leader, none \(any case\)\)/);
+  assert.throws(() => loadConfig({ KAFKA_SESSION_TIMEOUT_MS: '1000' }), /KAFKA_SESSION_TIMEOUT_MS/);
 });
 
 test('the config has exactly the fields of GatewayConfig', () => {
@@ -61,6 +71,7 @@ test('the config has exactly the fields of GatewayConfig', () => {
     shutdownTimeoutMs: true, allowUwsFallback: true, faultInjection: true,
     kafkaBrokers: true, kafkaSourceTopics: true, kafkaGroupId: true, kafkaSslEnabled: true, kafkaSslCaCertFile: true,
     kafkaSslCertFile: true, kafkaSslKeyFile: true, kafkaSslKeyFilePass: true, kafkaSasl: true, kafkaRestartDelayMs: true,
+    kafkaSessionTimeoutMs: true, kafkaProducerAcks: true, kafkaProducerIdempotent: true,
   };
   const jwtFields: { [K in keyof GatewayConfig['jwt']]: true } = { secretKey: true, alg: true, sessionField: true, cacheSize: true };
   const cfg = loadConfig({});
@@ -82,6 +93,7 @@ test('every variable is read', () => {
     KAFKA_BROKERS: 'k1:9092,k2:9093', KAFKA_SOURCE_TOPICS: 'events', KAFKATOFILTER_KAFKA_GROUP_ID: 'grp',
     KAFKA_SSL_ENABLED: 'true', KAFKA_SSL_CA_CERTFILE: '', KAFKA_SSL_CERTFILE: '', KAFKA_SSL_KEYFILE: '',
     KAFKA_SSL_KEYFILE_PASS: 'kp', KAFKA_SASL: 'plain:u:p', KAFKA_RESTART_DELAY_MS: '100',
+    KAFKA_SESSION_TIMEOUT_MS: '45000', KAFKA_PRODUCER_ACKS: 'Leader', KAFKA_PRODUCER_IDEMPOTENT: 'no',
   });
   assert.deepEqual(JSON.parse(JSON.stringify(cfg)), {
     inboundPort: 0, inboundHost: '127.0.0.1', apiHttpPort: 0, apiHttpHost: '::1', cors: 'https://app.example',
@@ -93,6 +105,7 @@ test('every variable is read', () => {
     faultInjection: true, kafkaBrokers: ['k1:9092', 'k2:9093'], kafkaSourceTopics: ['events'], kafkaGroupId: 'grp',
     kafkaSslEnabled: true, kafkaSslCaCertFile: '', kafkaSslCertFile: '', kafkaSslKeyFile: '', kafkaSslKeyFilePass: 'kp',
     kafkaSasl: 'plain:u:p', kafkaRestartDelayMs: 100,
+    kafkaSessionTimeoutMs: 45000, kafkaProducerAcks: 'leader', kafkaProducerIdempotent: false,
   });
 });
 
