@@ -473,8 +473,12 @@ async function main() {
     result.phases.push(await backlogPhase(ctx, fill.produced));
     const nClients = Math.max(2, Math.ceil(o.subscribers / o.perClient));
     for (let i = 0; i < nClients; i++) ctx.clients.push(new Child(CLIENT_ENTRY, `client ${i}`));
-    const path = { sse: `/_rig/v1/connection/sse?subscriptions=${SUBSCRIPTIONS}`, ws: `/_rig/v1/connection/ws?subscriptions=${SUBSCRIPTIONS}` };
-    await Promise.all(ctx.clients.map((c) => c.request({ cmd: 'init', host: '127.0.0.1', port: ctx.gw.publicPort, path, sampleEvery: o.sampleEvery }, 'ready', 30_000)));
+    const ready = 'rig.subscriptions_set';
+    const subscribe = {
+      sse: { path: `/_rig/v1/connection/sse?subscriptions=${SUBSCRIPTIONS}`, ready },
+      ws: { path: `/_rig/v1/connection/ws?subscriptions=${SUBSCRIPTIONS}`, ready },
+    };
+    await Promise.all(ctx.clients.map((c) => c.request({ cmd: 'init', host: '127.0.0.1', port: ctx.gw.publicPort, subscribe, sampleEvery: o.sampleEvery }, 'ready', 30_000)));
 
     // Warm-up: a few records through the whole path (producer connections, fetch sessions, JIT).
     ctx.producer.send({ cmd: 'rate', rate: 200, seconds: 1 });

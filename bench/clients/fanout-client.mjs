@@ -8,12 +8,18 @@
  * Counting: every benchmark event carries `"t":"<16 digits>"` (its publish time in microseconds of
  * CLOCK_MONOTONIC), which occurs nowhere else, so an SSE stream is counted by searching that
  * pattern in the raw bytes (chunked-encoding headers never split a frame). WebSocket streams are
- * parsed frame by frame (text frames after `rig.subscriptions_set` are counted, pings are answered
- * with pongs, which the gateway's liveness check needs). Sampled connections (every k-th, chosen by
- * the orchestrator) also read the timestamp of every event and record publish -> receipt latency.
+ * parsed frame by frame and the pattern is counted inside text frames (a server may put several
+ * events into one frame); pings are answered with pongs, which liveness checks need. Sampled
+ * connections (every k-th, chosen by the orchestrator) also read the timestamp of every event and
+ * record publish -> receipt latency.
+ *
+ * What makes a subscription live differs per server (bench/targets/): `subscribe.<transport>` =
+ * {path, ready, hello?}. `ready` is a string the stream must contain first (the gateway's
+ * `rig.subscriptions_set`), or 'headers' (SSE: the 200 response head) / 'upgrade' (WS: the 101).
+ * `hello` is a text frame sent right after the upgrade (a protocol's connect command).
  *
  * Protocol (process.send / 'message', advanced serialization):
- *   -> {cmd:'init', host, port, path: {sse, ws}, sampleEvery}
+ *   -> {cmd:'init', host, port, subscribe: {sse?: {path, ready}, ws?: {path, ready, hello?}}, sampleEvery}
  *   -> {cmd:'connect', transport, count, firstIndex, concurrency}  <- {evt:'connected', ...}
  *   -> {cmd:'expect', add, seq}   (every live connection should now have `add` more events)
  *                                  <- {evt:'reached', seq, at, delivered} once all have them
@@ -27,7 +33,6 @@ const PAT = Buffer.from('"t":"');
 const TS_DIGITS = 16;
 const MATCH_LEN = PAT.length + TS_DIGITS;
 const WS_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
-const SUBSCRIBED = 'rig.subscriptions_set';
 const READ_BUF = Buffer.allocUnsafe(256 * 1024);
 const SCRATCH = Buffer.allocUnsafe(2 * MATCH_LEN);
 // A pong with an all-zero mask key (legal: the client must mask, any key will do).
@@ -58,7 +63,8 @@ class Conn {
     this.index = index;
     this.transport = transport;
     this.sampled = sampled;
-    this.state = 0; // 0 = waiting for response head, 1 = waiting for rig.subscriptions_set, 2 = live
+    this.state = 0; // 0 = waiting for response head, 1 = waiting for the ready marker, 2 = live
+    this.spec = cfg.subscribe[transport];
     this.head = '';
     this.tail = undefined; // unconsumed bytes carried to the next read (WS, handshake)
     this.tailBuf = undefined; // SSE: up to MATCH_LEN - 1 carried bytes
@@ -103,6 +109,8 @@ class Conn {
       const bodyStart = end + 4 - (this.head.length - data.length);
       this.head = '';
       this.state = 1;
+      if (this.spec.hello !== undefined) this.socket.write(maskedText(this.spec.hello));
+      if (this.spec.ready === 'headers' || this.spec.ready === 'upgrade') this.subscribed();
       data = data.subarray(bodyStart);
       if (data.length === 0) return;
     }
@@ -114,13 +122,14 @@ class Conn {
     let from = 0;
     if (this.state === 1) {
       // Before subscription the stream is tiny: keep it as text until the confirmation arrives.
+      const marker = this.spec.ready;
       this.head += data.toString('latin1');
-      const at = this.head.indexOf(SUBSCRIBED);
+      const at = this.head.indexOf(marker);
       if (at < 0) {
-        if (this.head.length > 65536) this.head = this.head.slice(-64);
+        if (this.head.length > 65536) this.head = this.head.slice(-marker.length);
         return;
       }
-      from = data.length - (this.head.length - (at + SUBSCRIBED.length));
+      from = data.length - (this.head.length - (at + marker.length));
       if (from < 0) from = 0;
       this.head = '';
       this.subscribed();
@@ -193,12 +202,14 @@ class Conn {
       const p = i + hdr;
       if (opcode === 1) {
         if (this.state === 2) {
-          k++;
-          if (this.sampled) {
-            const at = data.indexOf(PAT, p);
-            if (at >= 0 && at + MATCH_LEN <= p + len) latencies.ws.push(nowUs() - readTs(data, at + PAT.length));
+          const end = p + len;
+          let at = data.indexOf(PAT, p);
+          while (at >= 0 && at + MATCH_LEN <= end) {
+            k++;
+            if (this.sampled) latencies.ws.push(nowUs() - readTs(data, at + PAT.length));
+            at = data.indexOf(PAT, at + MATCH_LEN);
           }
-        } else if (data.toString('latin1', p, p + len).includes(SUBSCRIBED)) {
+        } else if (data.toString('latin1', p, p + len).includes(this.spec.ready)) {
           this.subscribed();
         }
       } else if (opcode === 9) {
@@ -272,6 +283,25 @@ class Conn {
   }
 }
 
+/** A client text frame (clients must mask; an all-zero mask key leaves the payload as it is). */
+function maskedText(text) {
+  const payload = Buffer.from(text, 'utf8');
+  const n = payload.length;
+  const hdr = n < 126 ? 2 : n < 65536 ? 4 : 10;
+  const frame = Buffer.alloc(hdr + 4 + n);
+  frame[0] = 0x81;
+  if (n < 126) frame[1] = 0x80 | n;
+  else if (n < 65536) {
+    frame[1] = 0x80 | 126;
+    frame.writeUInt16BE(n, 2);
+  } else {
+    frame[1] = 0x80 | 127;
+    frame.writeBigUInt64BE(BigInt(n), 2);
+  }
+  payload.copy(frame, hdr + 4);
+  return frame;
+}
+
 function readTs(buf, at) {
   let v = 0;
   for (let j = 0; j < TS_DIGITS; j++) v = v * 10 + (buf[at + j] - 48);
@@ -286,7 +316,7 @@ function checkReached() {
 }
 
 function request(transport, host, port) {
-  const path = cfg.path[transport];
+  const path = cfg.subscribe[transport].path;
   const lines = [`GET ${path} HTTP/1.1`, `Host: ${host}:${port}`];
   if (transport === 'ws') {
     lines.push('Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${WS_KEY}`, 'Sec-WebSocket-Version: 13');
@@ -300,7 +330,7 @@ function openOne(index, transport) {
   return new Promise((resolve) => {
     const c = new Conn(index, transport, index % cfg.sampleEvery === 0);
     const req = request(transport, cfg.host, cfg.port);
-    const timer = setTimeout(() => c.fail('no rig.subscriptions_set within 30 s'), 30_000);
+    const timer = setTimeout(() => c.fail(`not subscribed within 30 s (waiting for ${JSON.stringify(c.spec.ready)})`), 30_000);
     c.onSubscribed = (ok) => {
       clearTimeout(timer);
       if (ok) {
@@ -372,6 +402,10 @@ process.on('message', async (m) => {
   switch (m.cmd) {
     case 'init':
       cfg = m;
+      for (const t of Object.keys(cfg.subscribe)) {
+        const spec = cfg.subscribe[t];
+        if (typeof spec?.path !== 'string' || typeof spec.ready !== 'string') throw new Error(`init: subscribe.${t} needs path and ready`);
+      }
       process.send({ evt: 'ready', pid: process.pid });
       break;
     case 'connect':

@@ -55,7 +55,7 @@ test('fan-out benchmark: smoke run delivers events in every phase', { timeout: B
     const result = JSON.parse(readFileSync(out, 'utf8')) as { runs: Run[] };
     assert.deepEqual(
       result.runs.map((r) => r.server),
-      ['gateway', 'baseline'],
+      ['gateway', 'node'],
     );
     for (const run of result.runs) {
       assert.deepEqual(
