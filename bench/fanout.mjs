@@ -551,12 +551,12 @@ async function oneBurst(ctx, size) {
   };
 }
 
-async function burstPhase(ctx, size) {
+async function burstPhase(ctx, size, { seconds = ctx.opts.duration } = {}) {
   const name = `burst-${size}`;
   await oneBurst(ctx, size); // warm-up, not counted
   const a = await snapshot(ctx, true);
   const bursts = [];
-  const end = Date.now() + ctx.opts.duration * 1000;
+  const end = Date.now() + seconds * 1000;
   while (bursts.length < 2 || Date.now() < end) bursts.push(await oneBurst(ctx, size));
   const b = await snapshot(ctx, true);
   const delivered = sumClients(b, 'delivered');
@@ -704,7 +704,11 @@ async function runAgainst(kind, o, facts) {
       // A baseline that writes every event to every socket on its own (no batching) cannot sustain
       // more deliveries per second than its single-event burst rate; past that its buffers grow
       // without bound (GBs at 10 000 subscribers). Its rate phase is then skipped and says why.
-      const single = result.phases.find((p) => p.name === 'burst-1');
+      let single = result.phases.find((p) => p.name === 'burst-1');
+      if (!single && kind !== 'gateway') {
+        // Rate mode alone: measure the single-event capacity first (reported as capacityProbe).
+        single = result.capacityProbe = await burstPhase(ctx, 1, { seconds: 2 });
+      }
       const needed = o.rate * (ctx.connected.sse + ctx.connected.ws);
       if (kind !== 'gateway' && single && single.deliveriesPerSecond < needed) {
         result.skipped = { phase: `rate-${o.rate}`, reason: `needs ${needed} deliveries/s; ${kind}'s burst-1 capacity is ${single.deliveriesPerSecond}/s` };

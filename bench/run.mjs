@@ -33,7 +33,7 @@ const FANOUT_TARGETS = { ws: ['gateway', 'node', 'nchan', 'centrifuge'], sse: ['
 
 const PROFILES = {
   smoke: { flag: '--smoke', subscribers: 200, idleSubscribers: 200, transports: ['ws'], payloads: [100], repeat: 1, rates: [100] },
-  quick: { flag: '--quick', subscribers: 10_000, idleSubscribers: 10_000, transports: ['ws'], payloads: [100], repeat: 1, rates: [100, 1000], duration: 5 },
+  quick: { flag: '--quick', subscribers: 10_000, idleSubscribers: 10_000, transports: ['ws'], payloads: [100], repeat: 1, rates: [10, 1000], duration: 5 },
   full: { flag: '--quick', subscribers: 15_000, idleSubscribers: 15_000, transports: ['ws', 'sse'], payloads: [100, 1000], repeat: 3, rates: [10, 100, 1000], duration: 10 },
 };
 
