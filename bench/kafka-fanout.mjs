@@ -181,7 +181,7 @@ async function stats(ctx) {
 // Measurements
 
 async function snapshot(ctx, reset) {
-  const clients = await Promise.all(ctx.clients.map((c) => c.request({ cmd: 'stats', reset }, 'stats', 60_000)));
+  const clients = await Promise.all(ctx.clients.map((c) => c.request({ cmd: 'stats', reset }, 'stats', 180_000)));
   return {
     t: nowUs(),
     gw: processCpu(ctx.gw.pid),
