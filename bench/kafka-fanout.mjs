@@ -9,23 +9,22 @@
 // or Ctrl-C), creates the topic, starts the built gateway (npm run build first) with Kafka on, the
 // load clients of bench/fanout.mjs (bench/clients/fanout-client.mjs) and a producer process
 // (bench/clients/kafka-producer.mjs). JSON result to bench/results/, Markdown summary to stdout.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Child, freePort, nowUs, percentiles, round, sleep, split } from './lib/common.mjs';
 import { Kafka, logLevel } from 'kafkajs';
+import * as gatewayTarget from './targets/gateway.mjs';
 import { machineCpu, machineFacts, processCpu, rssBytes, threadCpu } from './lib/procfs.mjs';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
-const GATEWAY_ENTRY = join(ROOT, 'dist/src/main/index.js');
 const CLIENT_ENTRY = join(BENCH_DIR, 'clients/fanout-client.mjs');
 const PRODUCER_ENTRY = join(BENCH_DIR, 'clients/kafka-producer.mjs');
 const KAFKA_LOCAL = join(ROOT, 'scripts/kafka-local.sh');
-const SUBSCRIPTIONS = encodeURIComponent(JSON.stringify([{ eventType: 'bench' }]));
 
 const PROFILES = {
   smoke: { backlog: 20000, subscribers: 50, rateSubscribers: [50], floodSeconds: 3, rateSeconds: 3, bigRateSeconds: 3, drainSeconds: 15 },
@@ -111,61 +110,17 @@ function stopBroker() {
 }
 
 async function startGateway(o, broker, topic, groupPrefix, nodeId) {
-  if (!existsSync(GATEWAY_ENTRY)) throw new Error('dist/src/main/index.js missing: run npm run build first');
   const publicPort = await freePort();
-  const env = {
-    PATH: process.env.PATH ?? '',
-    INBOUND_HOST: '127.0.0.1',
-    API_HTTP_HOST: '127.0.0.1',
-    INBOUND_PORT: String(publicPort),
-    API_HTTP_PORT: '0',
-    SHARDS: String(o.shards),
-    LOG_LEVEL: 'warn',
-    MAX_CONNECTIONS_PER_MINUTE: '100000000',
-    KAFKA_BROKERS: broker.brokers,
-    KAFKA_SOURCE_TOPICS: topic,
-    KAFKATOFILTER_KAFKA_GROUP_ID: groupPrefix,
-    NODE_ID: nodeId,
-  };
-  const proc = spawn(process.execPath, [GATEWAY_ENTRY], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout.on('data', (d) => (out = (out + d).slice(-20000)));
-  proc.stderr.on('data', (d) => (out = (out + d).slice(-20000)));
-  const exited = new Promise((r) => proc.once('exit', (code, sig) => r(code ?? sig)));
-  const gw = {
-    pid: proc.pid,
-    publicPort,
-    nodeId,
-    output: () => out,
-    alive: () => proc.exitCode === null && proc.signalCode === null,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-      const code = await exited;
-      clearTimeout(t);
-      return code;
-    },
-  };
-  gatewayToStop = gw;
-  gw.apiPort = await new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`gateway did not start within 20 s:\n${out}`)), 20_000);
-    const check = () => {
-      const m = /internal API [^\s:]+:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res(Number(m[1]));
-      }
-    };
-    proc.stderr.on('data', check);
-    proc.stdout.on('data', check);
-    exited.then((code) => {
-      clearTimeout(timer);
-      rej(new Error(`gateway exited with ${code}:\n${out}`));
-    });
+  const server = await gatewayTarget.start({
+    port: publicPort,
+    shards: o.shards,
+    env: { KAFKA_BROKERS: broker.brokers, KAFKA_SOURCE_TOPICS: topic, KAFKATOFILTER_KAFKA_GROUP_ID: groupPrefix, NODE_ID: nodeId },
   });
+  const gw = { ...server, pid: server.pids[0], publicPort, nodeId };
+  gatewayToStop = gw;
   const t0 = Date.now();
   while ((await fetch(`http://127.0.0.1:${gw.apiPort}/ready`).then((r) => r.status, () => 0)) !== 200) {
-    if (Date.now() - t0 > 60_000) throw new Error(`gateway not ready after 60 s:\n${out}`);
+    if (Date.now() - t0 > 60_000) throw new Error(`gateway not ready after 60 s:\n${gw.output()}`);
     await sleep(100);
   }
   log(`gateway pid ${gw.pid} ready (Kafka joined) in ${Date.now() - t0} ms`);
@@ -473,11 +428,7 @@ async function main() {
     result.phases.push(await backlogPhase(ctx, fill.produced));
     const nClients = Math.max(2, Math.ceil(o.subscribers / o.perClient));
     for (let i = 0; i < nClients; i++) ctx.clients.push(new Child(CLIENT_ENTRY, `client ${i}`));
-    const ready = 'rig.subscriptions_set';
-    const subscribe = {
-      sse: { path: `/_rig/v1/connection/sse?subscriptions=${SUBSCRIPTIONS}`, ready },
-      ws: { path: `/_rig/v1/connection/ws?subscriptions=${SUBSCRIPTIONS}`, ready },
-    };
+    const subscribe = { sse: ctx.gw.subscribe.sse, ws: ctx.gw.subscribe.ws };
     await Promise.all(ctx.clients.map((c) => c.request({ cmd: 'init', host: '127.0.0.1', port: ctx.gw.publicPort, subscribe, sampleEvery: o.sampleEvery }, 'ready', 30_000)));
 
     // Warm-up: a few records through the whole path (producer connections, fetch sessions, JIT).
