@@ -63,6 +63,28 @@ export function validateApi(api: JsonObject): ErrorMap | undefined {
   return sorted;
 }
 
+/**
+ * PROXY_CONFIG_FILE's content (spec 6.1): a JSON array of valid definitions with distinct ids.
+ * Returns what is wrong, naming each bad definition by position and id, or undefined.
+ */
+export function apiListProblem(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return 'is not a JSON array of API definitions';
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  value.forEach((def, i) => {
+    const name = `definition ${i + 1}${isObject(def) && typeof def['id'] === 'string' ? ` (id ${JSON.stringify(def['id'])})` : ''}`;
+    if (!isObject(def)) {
+      problems.push(`${name} is not a JSON object`);
+      return;
+    }
+    const map = validateApi(def);
+    if (map) problems.push(`${name}: ${errorMapJson(map)}`);
+    else if (seen.has(def['id'] as string)) problems.push(`${name}: the id is used by an earlier definition`);
+    seen.add(def['id'] as string);
+  });
+  return problems.length === 0 ? undefined : `has invalid API definitions: ${problems.join('; ')}`;
+}
+
 /** The JSON body RIG answered a failed validation with (keys in byte order). */
 export function errorMapJson(map: ErrorMap): string {
   return sortedJson(map as unknown as Json);
