@@ -39,7 +39,7 @@ export interface ProxyDeps {
   blacklist?: SessionBlacklist;
 }
 
-export class Proxy {
+export class ReverseProxy {
   private table = new RouteTable([]);
   private readonly http: HttpTarget;
   private readonly blacklist: SessionBlacklist;

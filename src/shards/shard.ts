@@ -19,7 +19,7 @@ import { ConnectionRateLimiter } from '../shared/rate-limit.js';
 import { createTokenCodec } from '../shared/token/connection-token.js';
 import { loadUws } from '../shared/uws.js';
 import type { UsListenSocket } from '../shared/uws.js';
-import { Proxy } from '../proxy/proxy.js';
+import { ReverseProxy } from '../proxy/proxy.js';
 import type { ApiDefinition } from '../shared/apis/types.js';
 import { buildApp } from './app.js';
 import type { ShardContext } from './context.js';
@@ -91,7 +91,7 @@ const link: MainLink = new MainLink(port, {
 });
 
 const jwt = createJwtVerifier({ alg: config.jwt.alg, secretKey: config.jwt.secretKey, cacheSize: config.jwt.cacheSize });
-const proxy: Proxy = new Proxy({
+const proxy: ReverseProxy = new ReverseProxy({
   maxHeaderValueBytes: config.maxHeaderValueBytes,
   recvTimeoutMs: config.proxyRecvTimeoutMs,
   cors: config.cors,
