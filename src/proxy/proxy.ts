@@ -62,10 +62,6 @@ export class ReverseProxy {
     this.table = table;
   }
 
-  get routeCount(): number {
-    return this.table.routes.length;
-  }
-
   readonly handle = (res: HttpResponse, req: HttpRequest): void => {
     let snap;
     try {
