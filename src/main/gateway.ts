@@ -7,12 +7,15 @@
  * its connections with a reason, closes its uWS app), then the internal API; only then may the
  * process exit (an open uWS app would abort it).
  */
+import { lookup } from 'node:dns/promises';
+import type { JsonObject } from '../shared/apis/types.js';
 import type { GatewayConfig } from '../shared/config/types.js';
 import { parseExtractorConfig } from '../shared/extractors/config.js';
 import type { Logger } from '../shared/logger.js';
 import { createRateLimitBuffer } from '../shared/rate-limit.js';
 import { loadUws } from '../shared/uws.js';
 import type { TemplatedApp, UsListenSocket, UwsModule } from '../shared/uws.js';
+import { ApiStore } from './apis/api-store.js';
 import { buildInternalApi } from './api/internal-api.js';
 import type { GatewayStatus } from './api/internal-api.js';
 import { createKafka } from './kafka/client.js';
@@ -39,8 +42,15 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     pushEvent: (shard, record) => supervisor!.shards[shard]?.pushEvent(record),
     catchUp: () => supervisor!.catchUp(),
   });
-  supervisor = new Supervisor(config, router, createRateLimitBuffer(), log);
+  supervisor = new Supervisor(config, router, createRateLimitBuffer(), log, { hostIp: await hostIpv4(config.host, log) });
   const sup = supervisor;
+
+  // API definitions of the proxy: seeded from PROXY_CONFIG_FILE (validated by the config loader);
+  // the shards start with them.
+  const apis = new ApiStore(config.nodeId);
+  apis.load((config.proxyConfig ?? []) as JsonObject[]);
+  const publishApis = () => sup.setApis(apis.active());
+  await publishApis();
 
   // With Kafka configured, HTTP submissions go through the first source topic (docs/kafka.md).
   // Set before the shards open the public port so that no submission is routed locally.
@@ -104,7 +114,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     };
   };
 
-  const api: TemplatedApp = buildInternalApi(uws, { config, router, supervisor, log, faultInjection: config.faultInjection, status });
+  const api: TemplatedApp = buildInternalApi(uws, {
+    config, router, supervisor, log, faultInjection: config.faultInjection, status, apis, publishApis,
+  });
   const apiSocket = await new Promise<UsListenSocket | false>((resolve) => api.listen(config.apiHttpHost, config.apiHttpPort, resolve));
   if (!apiSocket) {
     api.close();
@@ -134,4 +146,18 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       return stopped;
     },
   };
+}
+
+/**
+ * HOST's IPv4 address, the by= of the forwarded header on proxied requests (RIG resolved it the
+ * same way). Looked up once: a name that does not resolve gives "unknown" (RFC 7239's word for
+ * it) rather than stopping a gateway whose other functions do not need it.
+ */
+async function hostIpv4(host: string, log: Logger): Promise<string> {
+  try {
+    return (await lookup(host, { family: 4 })).address;
+  } catch (e) {
+    log.warn(`HOST ${host} does not resolve to an IPv4 address; proxied requests carry forwarded: by=unknown`, { error: (e as Error).message });
+    return 'unknown';
+  }
 }

@@ -1,16 +1,119 @@
 /**
- * The catch-all behind RIG's own routes. RIG forwards every request that is not one of its
- * endpoints to the API definitions of its reverse proxy; with no API definitions configured, as
- * here, every such request is answered like RIG answers an unmatched route: 404
- * `{"message":"Not Found"}` without a content type (spec 2.8).
+ * The reverse proxy behind RIG's own routes (spec 6): every request that is not one of the
+ * gateway's endpoints comes here. In order, as RIG did:
+ *   1. match a route (./route-table.ts); none -> 404 `{"message":"Not Found"}` without content type;
+ *   2. secured endpoint: JWT check (./auth.ts); failure -> 401 `Authentication failed.` with CORS;
+ *   3. target: only `http` with a synchronous response is built; other targets and waiting for an
+ *      asynchronous response (`response_from`) answer 501 until they are;
+ *   4. method: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS are forwarded, others -> 405;
+ *   5. headers (./headers.ts) and the upstream exchange (./targets/http-target.ts).
+ * The routes are compiled once per change of the API definitions, which main sends.
  */
-import { err } from '../shared/errors.js';
-import { writeResponse } from '../shared/http/uws-http.js';
+import type { ApiDefinition } from '../shared/apis/types.js';
+import { err, type GatewayError } from '../shared/errors.js';
+import { errorResponse, snapshot, statusLine, writeResponse, type Headers } from '../shared/http/uws-http.js';
+import type { JwtVerifier } from '../shared/jwt/verifier.js';
+import type { Logger } from '../shared/logger.js';
 import type { HttpRequest, HttpResponse } from '../shared/uws.js';
+import { isAuthenticated, NO_SESSION_BLACKLIST, type SessionBlacklist } from './auth.js';
+import { forwardedHeader, upstreamRequestHeaders } from './headers.js';
+import { compileRoutes, RouteTable } from './route-table.js';
+import { HttpTarget } from './targets/http-target.js';
 
-export function createProxyHandler() {
-  return (res: HttpResponse, _req: HttpRequest): void => {
-    const e = err.notFoundProxy();
-    writeResponse(res, e.status, e.message);
+const FORWARDED_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+/** RIG forwarded a request body for these methods only. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+export interface ProxyDeps {
+  maxHeaderValueBytes: number;
+  /** PROXY_RECV_TIMEOUT */
+  recvTimeoutMs: number;
+  /** CORS: access-control-allow-origin of the 401 answer. */
+  cors: string;
+  /** HOST's IPv4 address, the by= of the forwarded header. */
+  hostIp: string;
+  jwt: JwtVerifier;
+  log: Logger;
+  /** Environment for `use_env` upstreams. */
+  env: NodeJS.ProcessEnv;
+  blacklist?: SessionBlacklist;
+}
+
+export class ReverseProxy {
+  private table = new RouteTable([]);
+  private readonly http: HttpTarget;
+  private readonly blacklist: SessionBlacklist;
+  private readonly unauthorizedHeaders: Headers;
+
+  constructor(private readonly deps: ProxyDeps) {
+    this.http = new HttpTarget(deps.recvTimeoutMs, deps.log);
+    this.blacklist = deps.blacklist ?? NO_SESSION_BLACKLIST;
+    this.unauthorizedHeaders = [
+      ['access-control-allow-origin', deps.cors],
+      ['access-control-allow-methods', '*'],
+      ['access-control-allow-headers', 'content-type'],
+    ];
+  }
+
+  /** Replaces every route with those of `apis` (compiled here, once). */
+  setApis(apis: readonly ApiDefinition[]): void {
+    const { table, warnings } = compileRoutes(apis, this.deps.env);
+    for (const w of warnings) this.deps.log.warn(w);
+    this.table = table;
+  }
+
+  readonly handle = (res: HttpResponse, req: HttpRequest): void => {
+    let snap;
+    try {
+      snap = snapshot(req, this.deps.maxHeaderValueBytes);
+    } catch (e) {
+      const r = errorResponse(e);
+      writeResponse(res, r.status, r.body);
+      return;
+    }
+    const match = this.table.match(snap.method, snap.url);
+    if (!match) return answer(res, snap.method, err.notFoundProxy());
+    const { route } = match;
+    if (route.auth && !isAuthenticated(route.auth, snap.headers, snap.query, this.deps.jwt, this.blacklist)) {
+      return answer(res, snap.method, err.proxyAuthFailed(), this.unauthorizedHeaders);
+    }
+    if (route.target !== 'http') return answer(res, snap.method, err.proxyTargetNotSupported(`target ${route.target}`));
+    if (route.responseFrom !== 'http') {
+      return answer(res, snap.method, err.proxyTargetNotSupported(`response_from ${route.responseFrom}`));
+    }
+    if (!FORWARDED_METHODS.has(snap.method)) return answer(res, snap.method, err.proxyMethodNotAllowed());
+    const label = `${route.apiId}/${route.endpointId}`;
+    if (!route.upstream.ok) {
+      this.deps.log.warn(`proxy ${label}: no usable upstream (${route.upstream.reason}), answering 502`);
+      return answer(res, snap.method, err.proxyBadGateway());
+    }
+    const withBody = BODY_METHODS.has(snap.method);
+    const clientIp = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+    this.http.forward(res, {
+      origin: route.upstream.origin,
+      method: snap.method,
+      path: snap.query === '' ? match.path : `${match.path}?${snap.query}`,
+      headers: upstreamRequestHeaders(snap.headers, {
+        hostHeader: route.upstream.hostHeader,
+        forwarded: forwardedHeader(clientIp, this.deps.hostIp),
+        addHeaders: route.addHeaders,
+        withBody,
+      }),
+      withBody,
+      label,
+    });
   };
+
+  /** Ends the upstream connections (shard shutdown). */
+  close(): Promise<void> {
+    return this.http.close();
+  }
+}
+
+/** An answer of the proxy itself, synchronously in the handler (HEAD gets no body). */
+function answer(res: HttpResponse, method: string, e: GatewayError, headers?: Headers): void {
+  if (method !== 'HEAD') return writeResponse(res, e.status, e.message, headers);
+  res.writeStatus(statusLine(e.status));
+  if (headers) for (const [k, v] of headers) res.writeHeader(k, v);
+  res.endWithoutBody();
 }

@@ -1,10 +1,10 @@
 /**
- * The shard's public uWS app: RIG's routes (spec 2.1), then the proxy catch-all. Every shard
- * builds the same app and listens on the same port; the kernel spreads connections (SO_REUSEPORT).
+ * The shard's public uWS app: RIG's routes (spec 2.1), then the proxy catch-all (ctx.proxy, which
+ * routes by the API definitions). Every shard builds the same app and listens on the same port;
+ * the kernel spreads connections (SO_REUSEPORT).
  */
 import { errorResponse, snapshot, writeResponse } from '../shared/http/uws-http.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule } from '../shared/uws.js';
-import { createProxyHandler } from '../proxy/proxy.js';
 import type { ShardContext } from './context.js';
 import { eventsPost } from './handlers/events-post.js';
 import { longpollGet, longpollOptions } from './handlers/longpoll.js';
@@ -16,7 +16,8 @@ const CONNECTION_KINDS = new Set(['sse', 'ws', 'longpolling']);
 
 export function buildApp(uws: UwsModule, ctx: ShardContext): TemplatedApp {
   const app = uws.App();
-  const proxy = withHeaderLimit(ctx, createProxyHandler());
+  // The proxy reads the headers itself and applies MAX_HEADER_VALUE_BYTES there.
+  const proxy = ctx.proxy.handle;
   const cors = ctx.corsHeaders;
 
   app.get('/_rig/health', withHeaderLimit(ctx, (res) => writeResponse(res, 200, 'OK', [['content-type', 'text/plain; charset=utf-8']])));
@@ -52,8 +53,8 @@ export function buildApp(uws: UwsModule, ctx: ShardContext): TemplatedApp {
 
 /**
  * MAX_HEADER_VALUE_BYTES holds on every route, as RIG's limit did (Cowboy refused such requests
- * before routing): for routes whose handlers do not read the headers themselves (health, the
- * catch-all) the check happens here.
+ * before routing): for routes whose handlers do not read the headers themselves (health) the
+ * check happens here.
  */
 function withHeaderLimit(ctx: ShardContext, handler: (res: HttpResponse, req: HttpRequest) => void) {
   return (res: HttpResponse, req: HttpRequest): void => {

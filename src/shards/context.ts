@@ -8,6 +8,7 @@ import type { JwtVerifier } from '../shared/jwt/verifier.js';
 import type { Logger } from '../shared/logger.js';
 import type { ConnectionRateLimiter } from '../shared/rate-limit.js';
 import type { TokenPayload } from '../shared/token/connection-token.js';
+import type { ReverseProxy } from '../proxy/proxy.js';
 import type { Hub } from './hub.js';
 import type { MainLink } from './main-link.js';
 
@@ -22,6 +23,8 @@ export interface ShardContext {
   readonly rateLimiter: ConnectionRateLimiter;
   readonly hub: Hub;
   readonly link: MainLink;
+  /** The reverse proxy: every request that is not one of RIG's routes. */
+  readonly proxy: ReverseProxy;
   /** Allocates the id of a new connection and mints its token. */
   newConnection(): { id: number; token: string };
   /** Headers with access-control-allow-origin: CORS. */

@@ -7,11 +7,14 @@
 import type { MessagePort } from 'node:worker_threads';
 import { EventBatcher, TAG_EVENTS, postControl, postEvents, readFrame } from '../shared/channel/port.js';
 import type { MainToShard, OpReply, ShardOp, ShardToMain } from '../shared/channel/messages.js';
+import type { ApiDefinition } from '../shared/apis/types.js';
 
 export interface MainLinkHandlers {
   onEvents(records: Uint8Array): void;
   /** A request routed to this shard by another shard; `reply` must be called exactly once. */
   onRequest(op: ShardOp, reply: (r: OpReply) => void): void;
+  /** A new set of API definitions; the shard answers with 'apis-applied'. */
+  onApis(gen: number, apis: ApiDefinition[]): void;
   onShutdown(): void;
   onCrash(): void;
   onStall(ms: number): void;
@@ -71,6 +74,9 @@ export class MainLink {
         cb?.(msg.reply);
         break;
       }
+      case 'apis':
+        this.handlers.onApis(msg.gen, msg.apis);
+        break;
       case 'shutdown':
         this.handlers.onShutdown();
         break;

@@ -19,6 +19,8 @@ import { ConnectionRateLimiter } from '../shared/rate-limit.js';
 import { createTokenCodec } from '../shared/token/connection-token.js';
 import { loadUws } from '../shared/uws.js';
 import type { UsListenSocket } from '../shared/uws.js';
+import { ReverseProxy } from '../proxy/proxy.js';
+import type { ApiDefinition } from '../shared/apis/types.js';
 import { buildApp } from './app.js';
 import type { ShardContext } from './context.js';
 import { DISCONNECT } from './disconnect.js';
@@ -40,9 +42,14 @@ export interface ShardWorkerData {
   stopFlags: SharedArrayBuffer;
   /** This shard's end of its channel to main (main reads it synchronously, see Supervisor.catchUp). */
   port: MessagePort;
+  /** HOST's IPv4 address (looked up once by main), the by= of the proxy's forwarded header. */
+  hostIp: string;
+  /** The active API definitions at spawn, and their generation; changes arrive over the channel. */
+  apis: ApiDefinition[];
+  apisGen: number;
 }
 
-const { shardId, config, rateLimitBuffer, backlogBuffer, stopFlags, port } = workerData as ShardWorkerData;
+const { shardId, config, rateLimitBuffer, backlogBuffer, stopFlags, port, hostIp, apis } = workerData as ShardWorkerData;
 const stopView = new Int32Array(stopFlags);
 const log = createLogger(config.logLevel, `shard ${shardId}`);
 const uws = loadUws(config.allowUwsFallback);
@@ -66,6 +73,10 @@ const link: MainLink = new MainLink(port, {
     if (op.op === 'subscriptions') applySubscriptions(ctx, op, reply);
     else pollLocal(ctx, op, reply);
   },
+  onApis: (gen, next) => {
+    proxy.setApis(next);
+    link.send({ t: 'apis-applied', gen });
+  },
   onShutdown: () => shutdown('shutdown requested'),
   onCrash: () => {
     // Fault injection (ENABLE_FAULT_INJECTION): an error nobody catches, as a bug would raise.
@@ -79,6 +90,18 @@ const link: MainLink = new MainLink(port, {
   },
 });
 
+const jwt = createJwtVerifier({ alg: config.jwt.alg, secretKey: config.jwt.secretKey, cacheSize: config.jwt.cacheSize });
+const proxy: ReverseProxy = new ReverseProxy({
+  maxHeaderValueBytes: config.maxHeaderValueBytes,
+  recvTimeoutMs: config.proxyRecvTimeoutMs,
+  cors: config.cors,
+  hostIp,
+  jwt,
+  log,
+  env: process.env,
+});
+proxy.setApis(apis);
+
 const hub: Hub = new Hub(extractors, (add, remove) => link.send({ t: 'interest', add, remove }));
 
 const ctx: ShardContext = {
@@ -87,11 +110,12 @@ const ctx: ShardContext = {
   incarnation,
   log,
   extractors,
-  jwt: createJwtVerifier({ alg: config.jwt.alg, secretKey: config.jwt.secretKey, cacheSize: config.jwt.cacheSize }),
+  jwt,
   tokens,
   rateLimiter: new ConnectionRateLimiter(rateLimitBuffer, config.maxConnectionsPerMinute),
   hub,
   link,
+  proxy,
   corsHeaders: [['access-control-allow-origin', config.cors]],
   newConnection() {
     const id = nextConnId++;
@@ -142,9 +166,11 @@ function shutdown(why: string): void {
   clearInterval(sweeper);
   clearInterval(stats);
   for (const conn of [...hub.all()]) conn.close(DISCONNECT.shutdown);
-  // Give the final frames a moment to reach the kernel before every socket is closed.
+  // Give the final frames a moment to reach the kernel before every socket is closed. Closing the
+  // app aborts proxied requests still in flight, which aborts their upstream requests.
   setTimeout(() => {
     app.close();
+    proxy.close().catch((e) => log.warn('closing upstream connections failed', { error: e }));
     port.close();
   }, 100);
 }

@@ -33,6 +33,18 @@ export const ERROR_CODES = {
   GW_ERR_INVALID_AUTHORIZATION: { status: 400, doc: 'subscriptions PUT with an invalid Bearer JWT' },
   GW_ERR_SUBSCRIPTIONS_INVALID: { status: 400, doc: 'subscriptions PUT with an invalid subscription' },
   GW_ERR_INVALID_LONGPOLL_COOKIE: { status: 400, doc: 'long-poll cookie cannot be decoded; the cookies are cleared' },
+  // --- proxy (public port) ---------------------------------------------------------------------
+  GW_ERR_PROXY_AUTH_FAILED: { status: 401, doc: 'secured endpoint without a valid JWT' },
+  GW_ERR_PROXY_METHOD_NOT_ALLOWED: { status: 405, doc: 'endpoint configured with a method the proxy does not forward' },
+  GW_ERR_PROXY_TARGET_NOT_SUPPORTED: { status: 501, doc: 'endpoint whose target or response_from is not built yet' },
+  GW_ERR_PROXY_BAD_GATEWAY: { status: 502, doc: 'upstream unreachable, refused the connection or broke the exchange' },
+  GW_ERR_PROXY_GATEWAY_TIMEOUT: { status: 504, doc: 'upstream sent no response headers within PROXY_RECV_TIMEOUT' },
+  // --- API definitions (internal API) ----------------------------------------------------------
+  GW_ERR_API_INVALID: { status: 400, doc: 'API definition fails validation; the body is RIG\'s error map' },
+  GW_ERR_API_BODY_INVALID: { status: 400, doc: 'API definition body that is not JSON, or a path id that is not URL-encoded properly' },
+  GW_ERR_API_UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'API definition sent with a content type other than JSON' },
+  GW_ERR_API_NOT_FOUND: { status: 404, doc: 'no active API definition with that id' },
+  GW_ERR_API_EXISTS: { status: 409, doc: 'POST of an id that is already active' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -125,6 +137,20 @@ export const err = {
     ),
   subscriptionsInvalid: (detail: string) =>
     new GatewayError('GW_ERR_SUBSCRIPTIONS_INVALID', `cannot accept subscription request: could not parse given subscriptions: ${detail}`),
+  proxyAuthFailed: () => new GatewayError('GW_ERR_PROXY_AUTH_FAILED', 'Authentication failed.'),
+  proxyMethodNotAllowed: () => new GatewayError('GW_ERR_PROXY_METHOD_NOT_ALLOWED', 'Method not allowed.'),
+  proxyTargetNotSupported: (what: string) =>
+    new GatewayError('GW_ERR_PROXY_TARGET_NOT_SUPPORTED', `This endpoint uses ${what}, which this gateway does not support yet.`),
+  proxyBadGateway: () => new GatewayError('GW_ERR_PROXY_BAD_GATEWAY', 'Bad gateway.'),
+  proxyGatewayTimeout: () => new GatewayError('GW_ERR_PROXY_GATEWAY_TIMEOUT', 'Gateway timeout.'),
+
+  apiInvalid: (errorMapJson: string) => new GatewayError('GW_ERR_API_INVALID', errorMapJson),
+  apiBodyInvalid: () => new GatewayError('GW_ERR_API_BODY_INVALID', '{"errors":{"detail":"Bad request"}}'),
+  apiUnsupportedMediaType: () =>
+    new GatewayError('GW_ERR_API_UNSUPPORTED_MEDIA_TYPE', '{"errors":{"detail":"Unsupported media type: send API definitions as application/json"}}'),
+  apiNotFound: (id: string) => new GatewayError('GW_ERR_API_NOT_FOUND', JSON.stringify({ message: `API with id=${id} doesn't exists.` })),
+  apiExists: (id: string) => new GatewayError('GW_ERR_API_EXISTS', JSON.stringify({ message: `API with id=${id} already exists.` })),
+
   invalidLongpollCookie: (which: string) =>
     new GatewayError('GW_ERR_INVALID_LONGPOLL_COOKIE', `Invalid ${which} cookie: the long-polling session cookies were cleared, connect again.`),
 };

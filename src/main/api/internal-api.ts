@@ -6,6 +6,7 @@
  *                                   JSON body with the state either way (for orchestrators)
  *   GET  /v3/stats               -> event counters (routing, Kafka consumed/failed/produced)
  *   POST /v3/messages, /v2/messages -> submit an event (no submission check, no CORS; RIG 3.3)
+ *   GET, POST /v3/apis; GET, PUT, DELETE /v3/apis/:id (and /v2) -> proxy API definitions (./apis-routes.ts)
  *   POST /_fault/shards/:id/crash -> only with ENABLE_FAULT_INJECTION: make a shard fail
  *   POST /_fault/shards/:id/stall/:ms -> only with ENABLE_FAULT_INJECTION: block a shard's thread
  * Unknown routes answer RIG's 404 `{"errors":{"detail":"Not found"}}`.
@@ -15,7 +16,9 @@ import { errorResponse, header, readBody, send, snapshot, track, writeResponse }
 import type { GatewayConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/logger.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule } from '../../shared/uws.js';
+import type { ApiStore } from '../apis/api-store.js';
 import type { Router } from '../router/router.js';
+import { registerApisRoutes } from './apis-routes.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 const JSON_TYPE: [string, string] = ['content-type', 'application/json; charset=utf-8'];
@@ -35,6 +38,9 @@ export function buildInternalApi(
   deps: {
     config: GatewayConfig; router: Router; supervisor: Supervisor; log: Logger; faultInjection: boolean;
     status: () => GatewayStatus;
+    apis: ApiStore;
+    /** Sends the active API definitions to the shards; resolves once they serve them. */
+    publishApis: () => Promise<void>;
   },
 ): TemplatedApp {
   const { config, router, log } = deps;
@@ -84,6 +90,14 @@ export function buildInternalApi(
   };
   app.post('/v3/messages', messages);
   app.post('/v2/messages', messages);
+
+  registerApisRoutes(app, {
+    store: deps.apis,
+    publish: deps.publishApis,
+    maxRequestBodyBytes: config.maxRequestBodyBytes,
+    maxHeaderValueBytes: config.maxHeaderValueBytes,
+    log,
+  });
 
   if (deps.faultInjection) {
     app.post('/_fault/shards/:id/crash', (res, req) => {

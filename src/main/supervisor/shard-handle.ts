@@ -18,6 +18,8 @@ export class ShardHandle {
   incarnation = 0;
   restarts = 0;
   connections = 0;
+  /** Generation of the API definitions the running worker has (given at spawn, or acknowledged). */
+  apisGen = 0;
   private readonly batcher: EventBatcher;
   /** Record bytes queued in the batcher, not yet posted. */
   private unposted = 0;

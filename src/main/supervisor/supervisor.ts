@@ -5,12 +5,18 @@
  * Relaying: a token-routed request (shard A asks the owner B) is forwarded by main; main remembers
  * it until B answers so that, if B dies meanwhile, A still gets an answer (410: the connection is
  * gone with its shard) instead of waiting forever.
+ *
+ * API definitions: the supervisor holds the current set of active definitions and its generation.
+ * A new worker receives them in its workerData; a change is sent to every ready shard, and
+ * `setApis` resolves once each of them has compiled it (or died, or a timeout passed), so the
+ * internal API answers a change only when every shard serves it.
  */
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { TAG_EVENTS, readFrame } from '../../shared/channel/port.js';
 import { CHANNEL_VERSION } from '../../shared/channel/messages.js';
 import type { ShardToMain } from '../../shared/channel/messages.js';
+import type { ApiDefinition } from '../../shared/apis/types.js';
 import type { GatewayConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Router } from '../router/router.js';
@@ -20,6 +26,20 @@ import { clearStop, createStopFlags, raiseStop } from '../../shared/channel/stop
 
 const SHARD_ENTRY = new URL('../../shards/shard.js', import.meta.url);
 const RESTART_BACKOFF_MS = [0, 100, 500, 2000, 5000];
+/** How long a change of API definitions waits for the shards' acknowledgements. */
+const APIS_ACK_TIMEOUT_MS = 5000;
+
+/** What every shard gets at start besides the configuration. */
+export interface ShardInit {
+  /** IPv4 address of HOST, the by= of the forwarded header on proxied requests. */
+  hostIp: string;
+}
+
+interface ApisWaiter {
+  gen: number;
+  pending: Set<number>;
+  done(): void;
+}
 
 export class Supervisor {
   readonly shards: ShardHandle[];
@@ -35,12 +55,17 @@ export class Supervisor {
   private readonly backlogBuffer: SharedArrayBuffer;
   /** Per-shard "skip queued batches" flags raised on shutdown (shared/channel/stop-flag.ts). */
   private readonly stopFlags: SharedArrayBuffer;
+  /** The active API definitions every shard serves, and their generation. */
+  private apis: ApiDefinition[] = [];
+  private apisGen = 0;
+  private apisWaiters: ApisWaiter[] = [];
 
   constructor(
     private readonly config: GatewayConfig,
     private readonly router: Router,
     private readonly rateLimitBuffer: SharedArrayBuffer,
     private readonly log: Logger,
+    private readonly init: ShardInit = { hostIp: 'unknown' },
   ) {
     this.backlogBuffer = createBacklogBuffer(config.shards);
     this.stopFlags = createStopFlags(config.shards);
@@ -60,9 +85,11 @@ export class Supervisor {
       // An explicit channel instead of the worker's built-in one: main must be able to take
       // queued messages synchronously (receiveMessageOnPort), see `catchUp`.
       const { port1, port2 } = new MessageChannel();
+      shard.apisGen = this.apisGen;
       const worker = new Worker(SHARD_ENTRY, {
         workerData: {
           shardId: shard.id, config: this.config, rateLimitBuffer: this.rateLimitBuffer, backlogBuffer: this.backlogBuffer, stopFlags: this.stopFlags, port: port2,
+          hostIp: this.init.hostIp, apis: this.apis, apisGen: this.apisGen,
         },
         transferList: [port2],
       });
@@ -136,8 +163,14 @@ export class Supervisor {
         shard.incarnation = msg.incarnation;
         this.publicPort = msg.port;
         this.log.info(`shard ${shard.id} ready`, { port: msg.port, restarts: shard.restarts });
+        // Definitions changed while it was starting: it was not sent them then.
+        if (shard.apisGen !== this.apisGen) shard.send({ t: 'apis', gen: this.apisGen, apis: this.apis });
         this.readyWaiters.get(shard.id)?.(true);
         this.readyWaiters.delete(shard.id);
+        break;
+      case 'apis-applied':
+        shard.apisGen = msg.gen;
+        this.settleApis(shard.id, msg.gen);
         break;
       case 'fatal':
         this.readyWaiters.get(shard.id)?.(false, msg.reason);
@@ -178,6 +211,7 @@ export class Supervisor {
     shard.worker = undefined;
     shard.state = 'down';
     shard.connections = 0;
+    this.settleApis(shard.id);
     this.router.interest.clearShard(shard.id);
     // Answer requests other shards were waiting on from this one.
     for (const [key, owner] of this.inFlight) {
@@ -200,6 +234,47 @@ export class Supervisor {
       if (this.stopping) return;
       this.spawn(shard).catch((e) => this.log.error(`shard ${shard.id} failed to restart`, { error: e }));
     }, delay);
+  }
+
+  /**
+   * Makes `apis` the definitions every shard serves. Resolves when every shard that was ready has
+   * compiled them (a shard that dies meanwhile no longer counts; one that starts later gets them
+   * when it is ready), or after APIS_ACK_TIMEOUT_MS with a warning.
+   */
+  setApis(apis: ApiDefinition[]): Promise<void> {
+    const gen = ++this.apisGen;
+    this.apis = apis;
+    const pending = new Set<number>();
+    for (const shard of this.shards) {
+      if (shard.state === 'ready' && shard.send({ t: 'apis', gen, apis })) pending.add(shard.id);
+    }
+    if (pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.log.warn('shards did not confirm new API definitions in time', { generation: gen, shards: [...waiter.pending] });
+        waiter.done();
+      }, APIS_ACK_TIMEOUT_MS);
+      timer.unref();
+      const waiter: ApisWaiter = {
+        gen,
+        pending,
+        done: () => {
+          clearTimeout(timer);
+          this.apisWaiters = this.apisWaiters.filter((w) => w !== waiter);
+          resolve();
+        },
+      };
+      this.apisWaiters.push(waiter);
+    });
+  }
+
+  /** A shard acknowledged generation `gen`, or (without `gen`) is gone: it no longer holds anyone up. */
+  private settleApis(shardId: number, gen?: number): void {
+    for (const waiter of [...this.apisWaiters]) {
+      if (gen !== undefined && gen < waiter.gen) continue;
+      waiter.pending.delete(shardId);
+      if (waiter.pending.size === 0) waiter.done();
+    }
   }
 
   /** The largest event backlog of any ready shard, in bytes (what a pausable source waits on). */

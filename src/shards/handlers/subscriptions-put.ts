@@ -18,7 +18,7 @@ import { inferSubscriptionsFromClaims } from '../../shared/subscriptions/jwt-inf
 import type { Subscription } from '../../shared/subscriptions/types.js';
 import type { HttpRequest, HttpResponse } from '../../shared/uws.js';
 import type { ShardContext } from '../context.js';
-import { bearerTokens } from './authorization.js';
+import { bearerTokens } from '../../shared/http/authorization.js';
 
 export function subscriptionsPut(ctx: ShardContext) {
   return (res: HttpResponse, req: HttpRequest): void => {

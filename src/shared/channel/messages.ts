@@ -6,11 +6,17 @@
  * Token-routed requests (a subscriptions PUT or a long-poll landing on a shard that does not own
  * the connection) travel shard -> main -> owner shard, and the answer back the same way, matched by
  * the requester's id.
+ *
+ * API definitions of the proxy are owned by main: it sends the whole set of active definitions to
+ * every shard whenever it changes (and to a shard that starts), numbered by a generation; the
+ * shard compiles its routes once and acknowledges the generation, so main can tell a client that
+ * a change is live on every shard.
  */
+import type { ApiDefinition } from '../apis/types.js';
 import type { WireError } from '../errors.js';
 import type { Subscription } from '../subscriptions/types.js';
 
-export const CHANNEL_VERSION = 1;
+export const CHANNEL_VERSION = 2;
 
 /** A subscriptions PUT validated by the receiving shard, to be applied by the owner. */
 export interface SubscriptionsOp {
@@ -45,11 +51,15 @@ export type ShardToMain =
   | { t: 'interest'; add: string[]; remove: string[] }
   | { t: 'req'; id: number; to: number; op: ShardOp }
   | { t: 'res'; id: number; to: number; reply: OpReply }
-  | { t: 'stats'; connections: number };
+  | { t: 'stats'; connections: number }
+  /** The shard's routes now reflect API definitions generation `gen`. */
+  | { t: 'apis-applied'; gen: number };
 
 export type MainToShard =
   | { t: 'req'; id: number; from: number; op: ShardOp }
   | { t: 'res'; id: number; reply: OpReply }
+  /** Every active API definition, generation `gen` (replaces the shard's whole set). */
+  | { t: 'apis'; gen: number; apis: ApiDefinition[] }
   | { t: 'crash' }
   /** Fault injection: block the shard's thread for `ms` (a shard that cannot keep up). */
   | { t: 'stall'; ms: number }

@@ -6,6 +6,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { apiListProblem } from '../apis/validate.js';
 import { parseExtractorConfig } from '../extractors/config.js';
 import { createJwtVerifier } from '../jwt/verifier.js';
 import { SCHEMA, UNSUPPORTED_RIG_ENV, allowedDoc, isComputed, type SchemaEntry } from './schema.js';
@@ -115,7 +116,7 @@ function parseValue(entry: SchemaEntry, raw: string, cwd: string): Parsed {
       if (entry.pattern && !entry.pattern.test(raw)) return { ok: false, problem: `${shown} is not valid` };
       return { ok: true, value: raw };
     case 'json-or-path':
-      return parseExtractors(raw, cwd);
+      return parseJsonOrPath(raw, cwd, entry.content);
     case 'list': {
       const items = raw.split(',').map((i) => i.trim()).filter((i) => i !== '');
       const bad = items.find((i) => !entry.itemPattern.test(i));
@@ -134,7 +135,7 @@ function parseInteger(raw: string, min: number, max: number): Parsed {
 }
 
 /** RIG's path-or-JSON rule (spec 8): a readable file first, otherwise the text itself as JSON. */
-function parseExtractors(raw: string, cwd: string): Parsed {
+function parseJsonOrPath(raw: string, cwd: string, content: 'extractors' | 'apis'): Parsed {
   const text = raw.trim();
   const path = isAbsolute(text) ? text : resolve(cwd, text);
   let json: unknown;
@@ -159,6 +160,10 @@ function parseExtractors(raw: string, cwd: string): Parsed {
     } catch {
       return { ok: false, problem: `${show(raw)} is neither a file (looked for ${path}) nor JSON text` };
     }
+  }
+  if (content === 'apis') {
+    const problem = apiListProblem(json);
+    return problem === undefined ? { ok: true, value: json } : { ok: false, problem: `${source} ${problem}` };
   }
   try {
     parseExtractorConfig(json);
@@ -211,6 +216,7 @@ export function describeConfig(cfg: GatewayConfig): Record<string, unknown> {
     const value = getPath(cfg, entry.path);
     if (entry.env === 'NODE_COOKIE') summary[entry.env] = cfg.tokenSecretIsRandom ? '(random per process)' : '(set)';
     else if (entry.secret) summary[entry.env] = value === '' ? '(empty)' : '(set)';
+    else if (entry.type === 'json-or-path' && entry.content === 'apis') summary[entry.env] = value === null ? null : { apis: apiIdsOf(value) };
     else if (entry.type === 'json-or-path') summary[entry.env] = value === null ? null : { eventTypes: eventTypesOf(value) };
     else summary[entry.env] = value;
   }
@@ -221,6 +227,10 @@ function getPath(cfg: GatewayConfig, path: string): unknown {
   let v: unknown = cfg;
   for (const part of path.split('.')) v = (v as Record<string, unknown>)[part];
   return v;
+}
+
+function apiIdsOf(apis: unknown): unknown[] {
+  return Array.isArray(apis) ? apis.map((a) => (a as Record<string, unknown>)['id']) : [];
 }
 
 function eventTypesOf(extractors: unknown): string[] {

@@ -44,7 +44,13 @@ export type SchemaEntry = Common &
         readonly pattern?: RegExp;
         readonly allowed?: string;
       }
-    | { readonly type: 'json-or-path'; readonly default: null; readonly allowed: string }
+    | {
+        /** A file path or JSON text (RIG's path-or-JSON rule); `content` says what the JSON must be. */
+        readonly type: 'json-or-path';
+        readonly content: 'extractors' | 'apis';
+        readonly default: null;
+        readonly allowed: string;
+      }
     | {
         /** Comma-separated; items are trimmed, empty items dropped, each must match `itemPattern`. */
         readonly type: 'list';
@@ -92,9 +98,18 @@ export const SCHEMA: readonly SchemaEntry[] = [
   { env: 'JWT_CACHE_SIZE', path: 'jwt.cacheSize', type: 'int', default: 10000, min: 0, max: 10_000_000, rig: false,
     doc: 'Verified JWTs remembered per shard to absorb reconnect storms; 0 disables the cache.' },
   // --- subscriptions -------------------------------------------------------------------------
-  { env: 'EXTRACTORS', path: 'extractors', type: 'json-or-path', default: null, rig: true,
+  { env: 'EXTRACTORS', path: 'extractors', type: 'json-or-path', content: 'extractors', default: null, rig: true,
     allowed: 'a path to a JSON file (absolute or relative to the working directory) or JSON text, in the extractor format',
     doc: 'Extractor configuration: which event and JWT fields subscription constraints match on.' },
+  // --- proxy (docs/proxy.md) ----------------------------------------------------------------
+  { env: 'PROXY_CONFIG_FILE', path: 'proxyConfig', type: 'json-or-path', content: 'apis', default: null, rig: true,
+    allowed: 'a path to a JSON file (absolute or relative to the working directory) or JSON text: an array of API definitions',
+    doc: 'API definitions the proxy starts with; more can be added through the internal API (/v3/apis).' },
+  { env: 'PROXY_RECV_TIMEOUT', path: 'proxyRecvTimeoutMs', type: 'int', default: 5000, min: 1, max: MAX_TIMER_MS, rig: true,
+    doc: 'Milliseconds a proxied request waits for its upstream: to connect (502 after that), for the response headers (504 after that), and between two pieces of the response body (the response is cut off after that).' },
+  { env: 'HOST', path: 'host', type: 'string', default: 'localhost', rig: true,
+    pattern: /^[^\s,;"]+$/, allowed: 'a host name or IP address',
+    doc: 'Name of this gateway\'s host; its IPv4 address, looked up once at start-up, is the by= part of the forwarded header on proxied requests.' },
   // --- cluster -------------------------------------------------------------------------------
   { env: 'NODE_COOKIE', path: 'tokenSecret', type: 'string', rig: true, secret: true,
     default: { compute: () => randomBytes(32).toString('hex'), doc: 'random per process' },
@@ -202,13 +217,13 @@ export function allowedDoc(e: SchemaEntry): string {
 }
 
 /**
- * RIG 3.0 variables this version does not implement yet (Kafka proxy and logging, NATS, Kinesis, proxy, HTTPS,
+ * RIG 3.0 variables this version does not implement yet (Kafka proxy and logging, NATS, Kinesis, asynchronous proxy responses, HTTPS,
  * authorization hooks, log format, metrics, tracing, Erlang clustering). They are listed so the
  * gateway can warn an operator who migrates a RIG deployment that a setting has no effect.
  */
 export const UNSUPPORTED_RIG_ENV: readonly string[] = [
   // network
-  'INBOUND_HTTPS_PORT', 'API_HTTPS_PORT', 'HOST', 'HTTPS_CERTFILE', 'HTTPS_KEYFILE', 'HTTPS_KEYFILE_PASS',
+  'INBOUND_HTTPS_PORT', 'API_HTTPS_PORT', 'HTTPS_CERTFILE', 'HTTPS_KEYFILE', 'HTTPS_KEYFILE_PASS',
   // cluster
   'DISCOVERY_TYPE', 'DNS_NAME', 'NODE_HOST',
   // authorization hooks
@@ -222,8 +237,8 @@ export const UNSUPPORTED_RIG_ENV: readonly string[] = [
   'KINESIS_ENABLED', 'KINESIS_STREAM', 'KINESIS_APP_NAME', 'KINESIS_AWS_REGION', 'KINESIS_ENDPOINT',
   'KINESIS_DYNAMODB_ENDPOINT', 'KINESIS_CLIENT_JAR', 'KINESIS_OTP_JAR', 'KINESIS_LOG_LEVEL',
   'PROXY_KINESIS_REQUEST_REGION', 'PROXY_KINESIS_RESPONSE_TIMEOUT',
-  // proxy
-  'PROXY_CONFIG_FILE', 'PROXY_RECV_TIMEOUT', 'PROXY_HTTP_ASYNC_RESPONSE_TIMEOUT', 'REQUEST_LOG',
+  // proxy (the synchronous HTTP proxy is supported; waiting for asynchronous responses and request logging are not yet)
+  'PROXY_HTTP_ASYNC_RESPONSE_TIMEOUT', 'REQUEST_LOG',
   // observability
   'LOG_FMT', 'PROMETHEUS_METRICS_ENABLED', 'JAEGER_HOST', 'JAEGER_PORT', 'JAEGER_SERVICE_NAME', 'ZIPKIN_ADDR',
   'ZIPKIN_SERVICE_NAME',

@@ -29,6 +29,12 @@ export interface GatewayConfig {
   };
   /** EXTRACTORS: the validated extractor JSON (already read from a file if a path was given), or null. */
   readonly extractors: unknown;
+  /** PROXY_CONFIG_FILE: the validated array of API definitions (already read from a file if a path was given), or null. */
+  readonly proxyConfig: unknown;
+  /** PROXY_RECV_TIMEOUT: ms to wait for an upstream's response headers, and between two pieces of its body. */
+  readonly proxyRecvTimeoutMs: number;
+  /** HOST: this gateway's host name; its IPv4 address is the `by=` of the forwarded header. */
+  readonly host: string;
   /** MAX_CONNECTIONS_PER_MINUTE: connection creations per node per 60 s window. */
   readonly maxConnectionsPerMinute: number;
   /** LOG_LEVEL */

@@ -54,6 +54,18 @@ export function queryParam(query: string, name: string): string | undefined {
   return undefined;
 }
 
+/** Every value of a query parameter, in order (the proxy accepts a token from any of them). */
+export function queryParamAll(query: string, name: string): string[] {
+  const out: string[] = [];
+  if (query === '') return out;
+  for (const part of query.split('&')) {
+    const eq = part.indexOf('=');
+    const k = eq < 0 ? part : part.slice(0, eq);
+    if (safeDecode(k) === name) out.push(eq < 0 ? '' : safeDecode(part.slice(eq + 1)));
+  }
+  return out;
+}
+
 function safeDecode(s: string): string {
   try {
     return decodeURIComponent(s.replace(/\+/g, ' '));

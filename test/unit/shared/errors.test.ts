@@ -44,4 +44,11 @@ test('RIG texts are kept verbatim', () => {
     err.invalidAuthorization('Invalid signature').message,
     'cannot accept subscription request: invalid authorization header: could not decode JWT: Invalid signature',
   );
+  assert.equal(err.notFoundProxy().message, '{"message":"Not Found"}');
+  assert.equal(err.proxyAuthFailed().message, 'Authentication failed.');
+  assert.equal(err.proxyMethodNotAllowed().message, 'Method not allowed.');
+  assert.equal(err.proxyBadGateway().message, 'Bad gateway.');
+  assert.equal(err.apiNotFound('a"b').message, '{"message":"API with id=a\\"b doesn\'t exists."}');
+  assert.equal(err.apiExists('new-service').message, '{"message":"API with id=new-service already exists."}');
+  assert.equal(err.apiBodyInvalid().message, '{"errors":{"detail":"Bad request"}}');
 });

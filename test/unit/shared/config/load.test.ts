@@ -11,6 +11,11 @@ import type { GatewayConfig } from '../../../../src/shared/config/types.js';
 const repoFile = (path: string) => new URL(`../../../../../${path}`, import.meta.url);
 
 const EXTRACTORS = { greeting: { name: { stable_field_index: 1, event: { json_pointer: '/data/name' } } } };
+const API = {
+  id: 'books', name: 'books',
+  version_data: { default: { endpoints: [{ id: 'list', method: 'GET', path_regex: '/books' }] } },
+  proxy: { target_url: 'localhost', port: 7070 },
+};
 
 /** The ConfigError thrown for `env`; fails the test when loading succeeds. */
 function problemsOf(env: NodeJS.ProcessEnv, opts?: { cwd?: string }): string[] {
@@ -52,6 +57,9 @@ test('defaults: RIG\'s for RIG variables, ours for the rest', () => {
   assert.equal(cfg.kafkaSessionTimeoutMs, 10000);
   assert.equal(cfg.kafkaProducerAcks, 'all');
   assert.equal(cfg.kafkaProducerIdempotent, false);
+  assert.equal(cfg.proxyConfig, null);
+  assert.equal(cfg.proxyRecvTimeoutMs, 5000);
+  assert.equal(cfg.host, 'localhost');
 });
 
 test('an idempotent producer needs KAFKA_PRODUCER_ACKS=all', () => {
@@ -72,6 +80,7 @@ test('the config has exactly the fields of GatewayConfig', () => {
     kafkaBrokers: true, kafkaSourceTopics: true, kafkaGroupId: true, kafkaSslEnabled: true, kafkaSslCaCertFile: true,
     kafkaSslCertFile: true, kafkaSslKeyFile: true, kafkaSslKeyFilePass: true, kafkaSasl: true, kafkaRestartDelayMs: true,
     kafkaSessionTimeoutMs: true, kafkaProducerAcks: true, kafkaProducerIdempotent: true,
+    proxyConfig: true, proxyRecvTimeoutMs: true, host: true,
   };
   const jwtFields: { [K in keyof GatewayConfig['jwt']]: true } = { secretKey: true, alg: true, sessionField: true, cacheSize: true };
   const cfg = loadConfig({});
@@ -94,6 +103,7 @@ test('every variable is read', () => {
     KAFKA_SSL_ENABLED: 'true', KAFKA_SSL_CA_CERTFILE: '', KAFKA_SSL_CERTFILE: '', KAFKA_SSL_KEYFILE: '',
     KAFKA_SSL_KEYFILE_PASS: 'kp', KAFKA_SASL: 'plain:u:p', KAFKA_RESTART_DELAY_MS: '100',
     KAFKA_SESSION_TIMEOUT_MS: '45000', KAFKA_PRODUCER_ACKS: 'Leader', KAFKA_PRODUCER_IDEMPOTENT: 'no',
+    PROXY_CONFIG_FILE: JSON.stringify([API]), PROXY_RECV_TIMEOUT: '250', HOST: 'gw.example',
   });
   assert.deepEqual(JSON.parse(JSON.stringify(cfg)), {
     inboundPort: 0, inboundHost: '127.0.0.1', apiHttpPort: 0, apiHttpHost: '::1', cors: 'https://app.example',
@@ -106,6 +116,7 @@ test('every variable is read', () => {
     kafkaSslEnabled: true, kafkaSslCaCertFile: '', kafkaSslCertFile: '', kafkaSslKeyFile: '', kafkaSslKeyFilePass: 'kp',
     kafkaSasl: 'plain:u:p', kafkaRestartDelayMs: 100,
     kafkaSessionTimeoutMs: 45000, kafkaProducerAcks: 'leader', kafkaProducerIdempotent: false,
+    proxyConfig: [API], proxyRecvTimeoutMs: 250, host: 'gw.example',
   });
 });
 
@@ -159,6 +170,9 @@ test('every invalid value is reported with its variable and what is allowed', ()
     LONGPOLL_SESSION_IDLE_MS: ['999'],
     SHUTDOWN_TIMEOUT_MS: ['-5'],
     UWS_ALLOW_FALLBACK: ['maybe', 'on'],
+    PROXY_CONFIG_FILE: ['{not json', '{}', '[1]', JSON.stringify([{ ...API, proxy: {} }]), './missing.json'],
+    PROXY_RECV_TIMEOUT: ['0', 'soon'],
+    HOST: ['two words', 'a,b'],
   };
   for (const [env, values] of Object.entries(cases)) {
     for (const value of values) {
@@ -214,6 +228,29 @@ test('EXTRACTORS from a file (absolute or relative to cwd) and from JSON text', 
   assert.match(problemsOf({ EXTRACTORS: dir })[0]!, /neither a file/, 'a directory is not a file');
 });
 
+test('PROXY_CONFIG_FILE from a file or JSON text; invalid definitions stop start-up with RIG\'s error maps', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rig-proxy-config-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'apis.json'), JSON.stringify([API]));
+  assert.deepEqual(loadConfig({ PROXY_CONFIG_FILE: 'apis.json' }, { cwd: dir }).proxyConfig, [API]);
+  assert.deepEqual(loadConfig({ PROXY_CONFIG_FILE: join(dir, 'apis.json') }).proxyConfig, [API]);
+  assert.deepEqual(loadConfig({ PROXY_CONFIG_FILE: ' [] ' }).proxyConfig, []);
+
+  const secured = { ...API, id: 'secured', version_data: { default: { endpoints: [{ id: 'e', method: 'GET', path_regex: '/s', secured: true }] } } };
+  writeFileSync(join(dir, 'bad.json'), JSON.stringify([API, secured, { ...API, name: '' }, 'x', API]));
+  const [problem] = problemsOf({ PROXY_CONFIG_FILE: 'bad.json' }, { cwd: dir });
+  assert.equal(
+    problem,
+    `PROXY_CONFIG_FILE: file ${join(dir, 'bad.json')} has invalid API definitions: ` +
+      'definition 2 (id "secured"): {"secured/e":[{"auth_type":"must be one of [\\"jwt\\"]"}]}; ' +
+      'definition 3 (id "books"): {"api":[{"name":"must have a length of at least 1"}]}; ' +
+      'definition 4 is not a JSON object; ' +
+      'definition 5 (id "books"): the id is used by an earlier definition ' +
+      '(allowed: a path to a JSON file (absolute or relative to the working directory) or JSON text: an array of API definitions)',
+  );
+  assert.match(problemsOf({ PROXY_CONFIG_FILE: '{"id":"x"}' })[0]!, /^PROXY_CONFIG_FILE: the JSON text is not a JSON array of API definitions/);
+});
+
 test('describeConfig is keyed by variable and never shows a secret', () => {
   const cfg = loadConfig({ JWT_SECRET_KEY: 'jwt-secret-value', NODE_COOKIE: 'cookie-value', EXTRACTORS: JSON.stringify(EXTRACTORS) });
   const summary = describeConfig(cfg);
@@ -223,6 +260,7 @@ test('describeConfig is keyed by variable and never shows a secret', () => {
   assert.equal(summary['JWT_SECRET_KEY'], '(set)');
   assert.equal(summary['NODE_COOKIE'], '(set)');
   assert.deepEqual(summary['EXTRACTORS'], { eventTypes: ['greeting'] });
+  assert.deepEqual(describeConfig(loadConfig({ PROXY_CONFIG_FILE: JSON.stringify([API]) }))['PROXY_CONFIG_FILE'], { apis: ['books'] });
   assert.equal(summary['INBOUND_PORT'], 4000);
 
   const defaults = describeConfig(loadConfig({}));

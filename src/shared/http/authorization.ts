@@ -1,6 +1,7 @@
 /**
  * RIG's reading of Authorization headers (spec 2.1): every header, split on commas, each item split
- * at its first space into (scheme, token); an item without a space is a bearer token.
+ * at its first space into (scheme, token); an item without a space is a bearer token. Shared by
+ * the subscriptions PUT and the proxy's JWT check, which read Authorization the same way in RIG.
  */
 export interface Credential {
   scheme: string;
