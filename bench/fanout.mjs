@@ -20,6 +20,29 @@
  *          timestamp in the event is the intended time, so a late publisher shows up as latency:
  *          no coordinated omission); every k-th connection records publish -> receipt latency.
  *
+ * Two modes replace those phases (no idle measurement; the connections are simply opened):
+ *   slow   (--mode slow) slow consumers. For each fraction f of --slow-fractions (default 1 % and
+ *          10 %): R events/s for --duration s with every client reading ("without"), then the
+ *          clients stop reading f of the connections (socket.pause(): the kernel buffers fill, then
+ *          the server sees backpressure) and R events/s run again for a fill time plus --duration s
+ *          ("with"). The fill time (--slow-fill, default auto) is how long it takes until a paused
+ *          connection was sent --slow-fill-bytes (about what the loopback kernel buffers of one
+ *          connection hold plus the gateway's outbound queue), from the bytes per event the
+ *          healthy clients received; healthy latency is reported for the window after it. Then the
+ *          paused connections read again (unmeasured) to learn whether and why the server closed
+ *          them, are closed, and are replaced by fresh ones. Server RSS is sampled every 250 ms
+ *          (start/peak/end); past --rss-limit-mb the phase is aborted and the target stopped.
+ *   storm  (--mode storm, gateway only) reconnect storms with JWTs: the gateway runs with
+ *          JWT_ALG=--jwt-alg (HS256: a random secret; RS256: a fresh 2048-bit key pair, the public
+ *          PEM as JWT_SECRET_KEY), every connection carries its own token (distinct sub and jti).
+ *          For each storm of --storms (default half-warm,half-cold,all-cold) the selected
+ *          connections (half: every second one; all) are reset at once (RST, as when a network
+ *          path fails) and reconnect after a random 0..--storm-jitter-ms delay (a failed attempt is
+ *          retried after 250–500 ms), with their old token (warm: the gateway may have it
+ *          in its per-shard cache) or a new one signed beforehand (cold). Reported: time from the
+ *          drop until every one is subscribed again, failed attempts by status/close code, gateway
+ *          CPU, kernel listen-queue overflows, and one event delivered to all afterwards.
+ *
  * CPU time of every process (gateway per thread, each client, this publisher) is recorded per
  * phase, so the report can say which one saturated. Writes a JSON result (bench/results/) and
  * prints a Markdown summary.
@@ -30,10 +53,15 @@
  *        [--baseline (= --targets gateway,node)] [--wait-quiet S]
  *        [--pin SERVER_CPUS:LOAD_CPUS] [--no-gc] [--payload BYTES] [--sample-every K]
  *        [--env NAME=VALUE ...] [--gateway-node-arg ARG ...]
+ *        --mode slow: [--slow-fractions 0.01,0.1] [--slow-fill auto|S] [--slow-fill-bytes B]
+ *                     [--slow-fill-max S] [--rss-limit-mb MB]
+ *        --mode storm: [--jwt-alg HS256|RS256] [--storms half-warm,half-cold,all-cold,all-warm]
+ *                      [--storm-jitter-ms 1000] [--storm-bound-s 30]
  * See docs/benchmarks.md for what each figure means and the latest results.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHmac, createPrivateKey, generateKeyPairSync, randomBytes, sign as rsaSign } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -80,6 +108,17 @@ function parseArgs(argv) {
     pin: undefined,
     profile: 'default',
     out: undefined,
+    slowFractions: [0.01, 0.1],
+    slowFill: 'auto',
+    // Loopback kernel buffers absorb about 4 MB per connection that is not read (measured on the
+    // benchmark machine) before a server sees backpressure, plus the gateway's 256 KiB queue.
+    slowFillBytes: 4.5 * 1048576,
+    slowFillMax: 120,
+    rssLimitMb: 4096,
+    jwtAlg: 'HS256',
+    storms: ['half-warm', 'half-cold', 'all-cold'],
+    stormJitterMs: 1000,
+    stormBoundS: 30,
   };
   const explicit = {};
   for (let i = 2; i < argv.length; i++) {
@@ -100,7 +139,16 @@ function parseArgs(argv) {
       case '--idle-chunks': explicit.idleChunks = Math.max(1, int(val(), a)); break;
       case '--transport': o.transport = oneOf(val(), ['sse', 'ws', 'mixed'], a); break;
       case '--shards': o.shards = int(val(), a); break;
-      case '--mode': o.mode = oneOf(val(), ['all', 'burst', 'rate', 'idle'], a); break;
+      case '--mode': o.mode = oneOf(val(), ['all', 'burst', 'rate', 'idle', 'slow', 'storm'], a); break;
+      case '--slow-fractions': o.slowFractions = val().split(',').map((x) => fraction(x, a)); break;
+      case '--slow-fill': o.slowFill = autoOrSeconds(val(), a); break;
+      case '--slow-fill-bytes': o.slowFillBytes = int(val(), a); break;
+      case '--slow-fill-max': o.slowFillMax = Number(val()); break;
+      case '--rss-limit-mb': o.rssLimitMb = int(val(), a); break;
+      case '--jwt-alg': o.jwtAlg = oneOf(val().toUpperCase(), ['HS256', 'RS256'], a); break;
+      case '--storms': o.storms = val().split(',').map((x) => oneOf(x.trim(), Object.keys(STORMS), a)); break;
+      case '--storm-jitter-ms': o.stormJitterMs = int(val(), a); break;
+      case '--storm-bound-s': o.stormBoundS = Number(val()); break;
       case '--rate': o.rate = Number(val()); break;
       case '--bursts': o.bursts = val().split(',').map((s) => int(s, a)); break;
       case '--payload': o.payload = int(val(), a); break;
@@ -144,9 +192,11 @@ function parseArgs(argv) {
 }
 
 function readUsage() {
-  return `node bench/fanout.mjs [--subscribers N] [--transport sse|ws|mixed] [--shards N] [--mode all|burst|rate|idle]
+  return `node bench/fanout.mjs [--subscribers N] [--transport sse|ws|mixed] [--shards N] [--mode all|burst|rate|idle|slow|storm]
   [--duration S] [--rate EV_PER_S] [--bursts 1,20,100] [--payload BYTES] [--sample-every K]
   [--quick | --smoke] [--targets gateway,node,nchan,centrifuge] [--baseline] [--workers N] [--no-gc] [--wait-quiet S] [--pin SERVER_CPUS:LOAD_CPUS] [--out FILE] [--env NAME=VALUE] [--gateway-node-arg ARG]
+  --mode slow:  [--slow-fractions 0.01,0.1] [--slow-fill auto|S] [--slow-fill-bytes B] [--slow-fill-max S] [--rss-limit-mb MB]
+  --mode storm: [--jwt-alg HS256|RS256] [--storms ${Object.keys(STORMS).join(',')}] [--storm-jitter-ms MS] [--storm-bound-s S]
 Needs a built gateway (npm run build).\n`;
 }
 
@@ -154,6 +204,19 @@ function int(s, name) {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: not a non-negative integer: ${s}`);
   return n;
+}
+
+function autoOrSeconds(s, name) {
+  if (s === 'auto') return s;
+  const n = Number(s);
+  if (!(n >= 0)) throw new Error(`${name}: auto or a number of seconds, got ${s}`);
+  return n;
+}
+
+function fraction(s, name) {
+  const f = Number(s);
+  if (!(f > 0 && f <= 0.5)) throw new Error(`${name}: fractions between 0 and 0.5, got ${s}`);
+  return f;
 }
 
 function oneOf(s, list, name) {
@@ -655,16 +718,491 @@ async function ratePhase(ctx, rate, seconds, { warmup }) {
 }
 
 // ------------------------------------------------------------------------------------------------
+// Slow consumers (--mode slow)
+
+const TCP_STATES = { '01': 'established', '06': 'timeWait', '0A': 'listen' };
+
+/**
+ * Server-side TCP sockets of `port` (from /proc/net/tcp): how many are established, how many the
+ * server has closed while bytes were still on their way (FIN_WAIT1 and the like), and the bytes the
+ * kernel holds towards clients (server send queues + client receive queues): what a client that
+ * stops reading has not read yet without the server having to buffer it.
+ */
+function tcpSockets(port) {
+  const out = { established: 0, closing: 0, kernelQueuedBytes: 0, maxClientRecvQueueBytes: 0 };
+  let text;
+  try {
+    text = readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return out;
+  }
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let at = text.indexOf('\n') + 1;
+  while (at > 0 && at < text.length) {
+    const end = text.indexOf('\n', at);
+    const line = text.slice(at, end < 0 ? text.length : end);
+    at = end < 0 ? -1 : end + 1;
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5) continue;
+    const [, local, remote, st, queues] = f;
+    const colon = queues.indexOf(':');
+    if (local.endsWith(suffix)) {
+      const state = TCP_STATES[st];
+      if (state === 'listen' || state === 'timeWait') continue;
+      if (state === 'established') out.established++;
+      else out.closing++;
+      out.kernelQueuedBytes += parseInt(queues.slice(0, colon), 16);
+    } else if (remote.endsWith(suffix)) {
+      const rx = parseInt(queues.slice(colon + 1), 16);
+      out.kernelQueuedBytes += rx;
+      if (rx > out.maxClientRecvQueueBytes) out.maxClientRecvQueueBytes = rx;
+    }
+  }
+  return out;
+}
+
+/**
+ * Samples the server's RSS every 250 ms and its sockets every second while a phase runs; `exceeded`
+ * turns true once RSS passes the limit (the phase then stops publishing).
+ */
+class ServerMonitor {
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.limit = ctx.opts.rssLimitMb * 1048576;
+    this.t0 = nowUs();
+    this.startRss = serverRss(ctx.server);
+    this.peakRss = this.startRss;
+    this.traceMB = [];
+    this.sockets = [];
+    this.exceeded = undefined;
+    let tick = 0;
+    const sample = () => {
+      const rss = serverRss(ctx.server);
+      if (rss > this.peakRss) this.peakRss = rss;
+      if (!this.exceeded && rss > this.limit) {
+        this.exceeded = `server RSS ${round(rss / 1048576)} MB passed the limit of ${ctx.opts.rssLimitMb} MB after ${round((nowUs() - this.t0) / 1e6, 1)} s`;
+        log(`${ctx.server.kind}: ${this.exceeded}; aborting the phase`);
+      }
+      if (tick++ % 4 === 0) {
+        this.traceMB.push(round(rss / 1048576, 1));
+        this.sockets.push({ s: round((nowUs() - this.t0) / 1e6, 1), ...tcpSockets(ctx.server.port) });
+      }
+    };
+    sample();
+    this.timer = setInterval(sample, 250);
+  }
+
+  stop() {
+    clearInterval(this.timer);
+    const end = serverRss(this.ctx.server);
+    const peakKernel = this.sockets.reduce((m, x) => Math.max(m, x.kernelQueuedBytes), 0);
+    return {
+      rssStartBytes: this.startRss,
+      rssPeakBytes: Math.max(this.peakRss, end),
+      rssEndBytes: end,
+      rssTraceMB: this.traceMB,
+      sockets: this.sockets,
+      peakKernelQueuedBytes: peakKernel,
+      exceeded: this.exceeded,
+    };
+  }
+}
+
+/**
+ * `rate` events/s for `seconds`, each stamped with its planned time; a stats snapshot (with reset)
+ * at each second of `marks` (relative to the first event), so the caller gets one window per mark
+ * plus the last. Stops early when `stop()` turns true. Resolves after every live, unpaused client
+ * has every accepted event (or the wait timed out: the rest counts as lost).
+ */
+async function pacedPublish(ctx, { rate, seconds, marks = [], stop = () => false }) {
+  const n = Math.max(1, Math.round(rate * seconds));
+  const exp = await expectAll(ctx, n, 15_000 + seconds * 1000);
+  const intervalUs = 1e6 / rate;
+  const start = nowUs() + 2000;
+  const sends = [];
+  const snaps = [];
+  const lateness = [];
+  let i = 0;
+  let m = 0;
+  let stopped = false;
+  await new Promise((done) => {
+    const tick = () => {
+      const now = nowUs();
+      if (stop()) {
+        stopped = true;
+        return done();
+      }
+      while (m < marks.length && start + marks[m] * 1e6 <= now) {
+        snaps.push(snapshot(ctx, true));
+        m++;
+      }
+      while (i < n && start + i * intervalUs <= now) {
+        lateness.push(now - (start + i * intervalUs));
+        sends.push(ctx.publisher.publish(start + i * intervalUs));
+        i++;
+      }
+      if (i >= n) return done();
+      const next = Math.min(start + i * intervalUs, m < marks.length ? start + marks[m] * 1e6 : Infinity);
+      setTimeout(tick, Math.max(0, (next - nowUs()) / 1000));
+    };
+    tick();
+  });
+  const statuses = await Promise.all(sends);
+  const accepted = statuses.filter(Boolean).length;
+  let r;
+  if (stopped || accepted < n) {
+    // Fewer events than announced: nobody can reach the count; write the difference off at once.
+    await Promise.all(ctx.clients.map((c) => c.request({ cmd: 'sync', seq: exp.seq }, 'synced', 30_000)));
+    r = { complete: false, at: nowUs() };
+  } else r = await exp.wait();
+  return { start, planned: n, sent: i, accepted, complete: r.complete, at: r.at, stopped, snaps: await Promise.all(snaps), publisherLatenessMs: percentiles(lateness) };
+}
+
+/** One measured stretch at the phase's rate: healthy latency, deliveries, CPU, server memory. */
+async function rateWindow(ctx, { name, seconds, fillSeconds = 0 }) {
+  const o = ctx.opts;
+  const monitor = new ServerMonitor(ctx);
+  const a = await snapshot(ctx, true);
+  const disconnectsBefore = sumClients(a, 'disconnects');
+  const p = await pacedPublish(ctx, { rate: o.rate, seconds: fillSeconds + seconds, marks: fillSeconds > 0 ? [fillSeconds] : [], stop: () => Boolean(monitor.exceeded) });
+  const b = await snapshot(ctx, true);
+  const mem = monitor.stop();
+  const measureFrom = p.snaps[0] ?? a;
+  const windows = p.snaps.length ? [a, ...p.snaps, b] : [a, b];
+  const sumOver = (key) => windows.slice(1).reduce((x, w) => x + sumClients(w, key), 0);
+  const delivered = sumOver('delivered');
+  const healthy = sumClients(b, 'live') - sumClients(b, 'paused');
+  const res = {
+    name,
+    kind: 'slow',
+    ratePerSecond: o.rate,
+    seconds,
+    fillSeconds,
+    events: p.accepted,
+    healthySubscribers: healthy,
+    pausedSubscribers: sumClients(b, 'paused'),
+    expectedDeliveries: p.accepted * healthy,
+    deliveries: delivered,
+    lost: sumClients(b, 'lost'),
+    complete: p.complete,
+    healthyDisconnects: sumClients(b, 'disconnects') - disconnectsBefore,
+    bytesPerEventPerSubscriber: round(sumOver('bytes') / Math.max(1, p.accepted * healthy)),
+    // Healthy clients' latency after the fill time (the whole phase when there is none).
+    latencyMs: latencyOf(b),
+    latencyByFifthMs: latencyByFifth(b),
+    fillLatencyMs: p.snaps.length ? latencyOf(p.snaps[0]).all : undefined,
+    cpu: cpuReport(ctx, measureFrom, b),
+    publisherLatenessMs: p.publisherLatenessMs,
+    memory: mem,
+  };
+  if (mem.exceeded) res.aborted = { reason: mem.exceeded, eventsSent: p.sent, eventsPlanned: p.planned };
+  const l = res.latencyMs.all;
+  log(
+    `${name}: ${res.deliveries}/${res.expectedDeliveries} deliveries to ${healthy} healthy subscribers (${res.lost} lost), latency p50 ${l.p50} ms p99 ${l.p99} ms` +
+      `${fillSeconds ? ` (after ${fillSeconds} s of fill; during it p99 ${res.fillLatencyMs.p99} ms)` : ''}; RSS ${round(mem.rssStartBytes / 1048576)} -> peak ${round(mem.rssPeakBytes / 1048576)} -> ${round(mem.rssEndBytes / 1048576)} MB; ` +
+      `kernel queued ${round(mem.peakKernelQueuedBytes / 1048576)} MB; ${res.cpu.saturated}`,
+  );
+  return res;
+}
+
+/** The connection indices a fraction selects: every stride-th from `offset` (never a sampled one). */
+function pauseSelection(f, sampleEvery) {
+  const stride = Math.max(2, Math.round(1 / f));
+  let offset = Math.min(7, stride - 1);
+  while (offset > 0 && sampleEvery > 0 && offset % sampleEvery === 0) offset--;
+  return { stride, offset };
+}
+
+async function slowPhases(ctx, result) {
+  const o = ctx.opts;
+  const live = ctx.connected.sse + ctx.connected.ws;
+  result.slow = { ratePerSecond: o.rate, payloadBytes: o.payload, subscribers: live, fillBytes: o.slowFillBytes, rssLimitMb: o.rssLimitMb, fractions: [] };
+  // Warm-up, not counted: the first seconds at a new event size grow the server's heap and JIT.
+  await pacedPublish(ctx, { rate: o.rate, seconds: Math.min(5, o.duration) });
+  for (const f of o.slowFractions) {
+    const pct = round(100 * f, 1);
+    const entry = { fraction: f, percent: pct };
+    result.slow.fractions.push(entry);
+    entry.without = await rateWindow(ctx, { name: `without-${pct}%`, seconds: o.duration });
+    if (entry.without.aborted) {
+      result.slow.aborted = entry.without.aborted;
+      break;
+    }
+    const perEvent = entry.without.bytesPerEventPerSubscriber;
+    const fill = o.slowFill === 'auto' ? Math.min(o.slowFillMax, Math.ceil(o.slowFillBytes / Math.max(1, perEvent * o.rate))) : o.slowFill;
+    entry.fillSeconds = fill;
+    entry.fillBytesPerPausedConnection = round(fill * perEvent * o.rate);
+    const sel = pauseSelection(f, o.sampleEvery);
+    const paused = await Promise.all(ctx.clients.map((c) => c.request({ cmd: 'pause', ...sel }, 'paused', 30_000)));
+    entry.paused = paused.reduce((x, r) => x + r.count, 0);
+    log(`${pct}% slow: ${entry.paused} connections stopped reading; ${fill} s of fill (≈ ${round(entry.fillBytesPerPausedConnection / 1048576, 1)} MB each), then ${o.duration} s measured`);
+    entry.with = await rateWindow(ctx, { name: `with-${pct}%`, seconds: o.duration, fillSeconds: fill });
+    // Read the paused connections again to learn what the server did with them.
+    const drained = await Promise.all(ctx.clients.map((c) => c.request({ cmd: 'drain', maxMs: 15_000, quietMs: 3000 }, 'drained', 60_000)));
+    const outcomes = {};
+    for (const d of drained) for (const [k, v] of Object.entries(d.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + v;
+    entry.slowClients = {
+      paused: entry.paused,
+      // When the server let go of them: seconds after the clients stopped reading at which the
+      // count of established server-side sockets first fell, and when it stopped falling.
+      serverClosedAfterSeconds: closeTimes(entry.with.memory.sockets),
+      closedByServer: drained.reduce((x, d) => x + d.closedByServer, 0),
+      stillOpen: drained.reduce((x, d) => x + d.stillOpen, 0),
+      outcomes,
+      // What a paused connection read once it read again: kernel buffers plus what the server kept.
+      bytesReadAfterResumeMean: round(drained.reduce((x, d) => x + d.bytes, 0) / Math.max(1, entry.paused)),
+      bytesReadAfterResumeMax: Math.max(0, ...drained.map((d) => d.maxBytes)),
+      drainMs: Math.max(0, ...drained.map((d) => d.ms)),
+    };
+    const w = entry.with.latencyMs.all;
+    const wo = entry.without.latencyMs.all;
+    entry.p99Ratio = wo.p99 > 0 ? round(w.p99 / wo.p99, 3) : null;
+    entry.p50Ratio = wo.p50 > 0 ? round(w.p50 / wo.p50, 3) : null;
+    log(
+      `${pct}% slow: healthy p99 ${w.p99} ms vs ${wo.p99} ms without (${entry.p99Ratio}×); slow clients closed by the server: ${entry.slowClients.closedByServer}/${entry.paused} ` +
+        `${JSON.stringify(outcomes)}, still open ${entry.slowClients.stillOpen}; healthy disconnects ${entry.with.healthyDisconnects}`,
+    );
+    if (entry.with.aborted) {
+      result.slow.aborted = entry.with.aborted;
+      break;
+    }
+    // Fresh connections replace the paused ones, so the next fraction starts from N healthy again.
+    await syncConnected(ctx);
+    entry.replaced = 0;
+    for (const [t, n] of Object.entries(ctx.plan)) entry.replaced += (await connectGroup(ctx, t, n - ctx.connected[t], { quiet: true })).ok;
+  }
+}
+
+/** {first, last}: seconds into a phase at which established server sockets fell (null: never). */
+function closeTimes(trace) {
+  if (!trace?.length) return null;
+  const start = trace[0].established;
+  const min = Math.min(...trace.map((x) => x.established));
+  if (min >= start) return null;
+  return { first: trace.find((x) => x.established < start).s, last: trace.find((x) => x.established === min).s, closed: start - min };
+}
+
+/** ctx.connected from what the clients hold open now. */
+async function syncConnected(ctx) {
+  const now = await snapshot(ctx, false);
+  for (const t of Object.keys(ctx.connected)) ctx.connected[t] = now.clients.reduce((x, c) => x + (c.liveByTransport[t] ?? 0), 0);
+  return now;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Reconnect storms with JWTs (--mode storm)
+
+/** Storm kinds: which connections drop (every second one, or all) and whether tokens are new. */
+const STORMS = {
+  'half-warm': { stride: 2, offset: 1, fresh: false, share: 0.5 },
+  'half-cold': { stride: 2, offset: 1, fresh: true, share: 0.5 },
+  'all-cold': { stride: 1, offset: 0, fresh: true, share: 1 },
+  'all-warm': { stride: 1, offset: 0, fresh: false, share: 1 },
+};
+
+/** Key material for --jwt-alg: the gateway's variables and what the clients sign with. */
+function jwtSetup(alg) {
+  if (alg === 'HS256') {
+    const secret = randomBytes(32).toString('hex');
+    return { alg, env: { JWT_ALG: 'HS256', JWT_SECRET_KEY: secret }, client: { alg, key: secret }, keyInfo: 'random 256-bit secret' };
+  }
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return { alg, env: { JWT_ALG: 'RS256', JWT_SECRET_KEY: publicKey }, client: { alg, key: privateKey }, keyInfo: 'RSA 2048-bit key pair, public key (SPKI PEM) as JWT_SECRET_KEY' };
+}
+
+/** A token of the right shape and algorithm whose signature does not verify. */
+function badToken({ alg, key }) {
+  const enc = (x) => Buffer.from(JSON.stringify(x)).toString('base64url');
+  const input = `${enc({ alg, typ: 'JWT' })}.${enc({ sub: 'bench-probe', jti: 'bench-probe', exp: Math.floor(Date.now() / 1000) + 3600 })}`;
+  const sig = alg === 'HS256' ? createHmac('sha256', key).update(input).digest() : rsaSign('sha256', Buffer.from(input), createPrivateKey(key));
+  sig[0] ^= 0xff;
+  return `${input}.${sig.toString('base64url')}`;
+}
+
+/** TcpExt counters of /proc/net/netstat (machine-wide): accept-queue overflows and SYN drops. */
+function tcpExt() {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const names = lines[0].split(/\s+/).slice(1);
+    const values = lines[1].split(/\s+/).slice(1).map(Number);
+    const get = (k) => values[names.indexOf(k)] ?? NaN;
+    return { listenOverflows: get('ListenOverflows'), listenDrops: get('ListenDrops'), synRetrans: get('TCPSynRetrans') };
+  } catch {
+    return { listenOverflows: NaN, listenDrops: NaN, synRetrans: NaN };
+  }
+}
+
+/** TCP sockets in TIME_WAIT on the machine (/proc/net/sockstat). */
+function timeWaitSockets() {
+  try {
+    return Number(/TCP: .*\btw (\d+)/.exec(readFileSync('/proc/net/sockstat', 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
+/** GET /v3/stats of the gateway's internal API (undefined for other targets or on error). */
+async function gatewayStats(ctx) {
+  if (!ctx.server.apiPort || ctx.server.kind !== 'gateway') return undefined;
+  try {
+    const r = await fetch(`http://127.0.0.1:${ctx.server.apiPort}/v3/stats`, { signal: AbortSignal.timeout(5000) });
+    return await r.json();
+  } catch {
+    return undefined;
+  }
+}
+
+function concat(parts) {
+  const out = new Float64Array(parts.reduce((x, p) => x + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+async function oneStorm(ctx, kind, gen) {
+  const o = ctx.opts;
+  const spec = STORMS[kind];
+  if (spec.fresh) {
+    const prep = await Promise.all(ctx.clients.map((c) => c.request({ cmd: 'prepare', stride: spec.stride, offset: spec.offset, gen }, 'prepared', 300_000)));
+    log(`${kind}: ${prep.reduce((x, p) => x + p.count, 0)} new tokens signed in ${Math.max(...prep.map((p) => p.ms))} ms (not timed)`);
+  }
+  await sleep(Math.min(2000, o.settleMs * 2));
+  // A storm lasts a second or two, so other work on the machine easily dominates it: wait (up to
+  // 70 s) for half a second in which the machine is at most 15 % busy and holds at most 10 000
+  // TIME_WAIT sockets (they expire after 60 s), and record both.
+  const quietUntil = Date.now() + (o.profile === 'smoke' ? 0 : 70_000);
+  let busyBefore;
+  for (;;) {
+    const m0 = machineCpu();
+    await sleep(500);
+    const m1 = machineCpu();
+    busyBefore = round((100 * (m1.busy - m0.busy)) / (m1.total - m0.total), 1);
+    if ((busyBefore <= 15 && timeWaitSockets() <= 10_000) || Date.now() >= quietUntil) break;
+  }
+  const statsA = await gatewayStats(ctx);
+  const netA = tcpExt();
+  const timeWaitBefore = timeWaitSockets();
+  const a = await snapshot(ctx, true);
+  const boundMs = o.stormBoundS * 1000;
+  for (const c of ctx.clients) {
+    c.send({ cmd: 'drop', stride: spec.stride, offset: spec.offset, fresh: spec.fresh, jitterMs: o.stormJitterMs, attemptTimeoutMs: 10_000, maxAttempts: 20, boundMs });
+  }
+  const dropped = await Promise.all(ctx.clients.map((c) => c.next((m) => m.evt === 'dropped', 30_000)));
+  const rec = await Promise.all(ctx.clients.map((c) => c.next((m) => m.evt === 'recovered', boundMs + 30_000)));
+  const b = await snapshot(ctx, true);
+  const netB = tcpExt();
+  const statsB = await gatewayStats(ctx);
+  const dropAt = Math.min(...dropped.map((d) => d.at));
+  const count = rec.reduce((x, r) => x + r.count, 0);
+  const ok = rec.reduce((x, r) => x + r.ok, 0);
+  const failuresByClass = {};
+  for (const r of rec) for (const [k, v] of Object.entries(r.failuresByClass)) failuresByClass[k] = (failuresByClass[k] ?? 0) + v;
+  // Subscribed times relative to the earliest drop of any client (they differ by IPC latency only).
+  const after = concat(rec.map((r, i) => r.doneAfterUs.map((x) => x + dropped[i].at - dropAt)));
+  const sorted = Float64Array.from(after).sort();
+  const timeline = [];
+  for (const us of sorted) {
+    const bucket = Math.floor(us / 100_000);
+    timeline[bucket] = (timeline[bucket] ?? 0) + 1;
+  }
+  for (let i = 0; i < timeline.length; i++) timeline[i] ??= 0;
+  const pct = (q) => (sorted.length ? round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] / 1000, 1) : null);
+  const res = {
+    name: kind,
+    machineBusyBeforePercent: busyBefore,
+    // TIME_WAIT sockets of the machine (/proc/net/sockstat): many of them make every connect()
+    // slow in the kernel's local-port search, on the clients' side of the storm.
+    timeWaitSocketsBefore: timeWaitBefore,
+    dropShare: spec.share,
+    cache: spec.fresh ? 'cold' : 'warm',
+    dropped: count,
+    reconnected: ok,
+    neverReconnected: count - ok,
+    attempts: rec.reduce((x, r) => x + r.attempts, 0),
+    failedAttempts: rec.reduce((x, r) => x + r.failedAttempts, 0),
+    failuresByClass,
+    // Drop -> the last one subscribed again (null when some never made it within the bound).
+    recoveryMs: ok === count ? pct(1) : null,
+    subscribedAfterDropMs: { p50: pct(0.5), p90: pct(0.9), p99: pct(0.99), max: pct(1) },
+    // Request sent -> subscribed, per successful attempt: the wait the server (and the kernel's
+    // accept queue) added on top of the client's jitter.
+    handshakeMs: percentiles(concat(rec.map((r) => r.handshakeUs))),
+    subscribedPer100Ms: timeline,
+    peakSubscribesPerSecond: timeline.length ? Math.max(...timeline) * 10 : 0,
+    listenOverflows: netB.listenOverflows - netA.listenOverflows,
+    listenDrops: netB.listenDrops - netA.listenDrops,
+    synRetransmits: netB.synRetrans - netA.synRetrans,
+    cpu: cpuReport(ctx, a, b),
+    gatewayStatsDelta: statsA && statsB ? Object.fromEntries(Object.keys(statsB).filter((k) => typeof statsB[k] === 'number').map((k) => [k, statsB[k] - (statsA[k] ?? 0)])) : undefined,
+  };
+  res.serverCpuSeconds = res.cpu.server.cpuSeconds;
+  // Each successful attempt verified one token (cold: always a new one; warm: possibly a cache hit
+  // of the shard that verified it before); /v3/stats has no JWT counter, so this is the rate.
+  res.verificationsPerSecondMean = res.recoveryMs ? round((ok * 1000) / res.recoveryMs) : null;
+  await syncConnected(ctx);
+  // One event to everybody: every reconnected connection really is subscribed.
+  const burst = await oneBurst(ctx, 1);
+  const c = await snapshot(ctx, true);
+  res.afterwards = { live: sumClients(c, 'live'), delivered: sumClients(c, 'delivered'), complete: burst.complete, lost: sumClients(c, 'lost') };
+  log(
+    `${kind}: ${ok}/${count} reconnected, all subscribed ${res.recoveryMs ?? 'NOT'} ms after the drop (p50 ${res.subscribedAfterDropMs.p50} ms), ` +
+      `handshake p50 ${res.handshakeMs.p50} / p99 ${res.handshakeMs.p99} / max ${res.handshakeMs.max} ms, ${res.failedAttempts} failed attempts ${JSON.stringify(failuresByClass)}, ` +
+      `listen overflows ${res.listenOverflows}; gateway CPU ${res.cpu.server.cpuPercent}% over ${res.cpu.wallSeconds} s; one event reached ${res.afterwards.delivered}/${res.afterwards.live}`,
+  );
+  return res;
+}
+
+async function stormPhases(ctx, result) {
+  const o = ctx.opts;
+  const t = Object.keys(ctx.plan)[0];
+  const probe = await ctx.clients[0].request({ cmd: 'probe', transport: t, token: badToken(ctx.jwt.client) }, 'probed', 30_000);
+  const stats = await gatewayStats(ctx);
+  result.storm = {
+    alg: ctx.jwt.alg,
+    key: ctx.jwt.keyInfo,
+    subscribers: ctx.connected.sse + ctx.connected.ws,
+    jitterMs: o.stormJitterMs,
+    // A token with a broken signature must be refused, or nothing here measures verification.
+    invalidTokenRefused: !probe.accepted,
+    invalidTokenReason: probe.reason,
+    statsKeys: stats ? Object.keys(stats) : [],
+    storms: [],
+  };
+  log(`jwt ${ctx.jwt.alg}: a token with a wrong signature was ${probe.accepted ? 'ACCEPTED' : `refused (${probe.reason})`}`);
+  let gen = 0;
+  for (const kind of o.storms) {
+    if (STORMS[kind].fresh) gen++;
+    result.storm.storms.push(await oneStorm(ctx, kind, gen));
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
 // One run against one server
 
 async function runAgainst(kind, o, facts) {
   const plan = o.transport === 'mixed' ? { sse: Math.ceil(o.subscribers / 2), ws: Math.floor(o.subscribers / 2) } : { [o.transport]: o.subscribers };
   const nClients = Math.max(o.minClients, Math.ceil(o.subscribers / o.perClient));
   log(`${kind}: starting (${kind === 'gateway' ? `SHARDS=${o.shards}, ` : ''}${o.subscribers} subscribers ${JSON.stringify(plan)}, ${nClients} client processes)`);
-  const server = await startServer(kind, o);
+  if (o.mode === 'storm' && kind !== 'gateway') {
+    log(`${kind}: skipped: reconnect storms with JWTs apply to the gateway only`);
+    return { server: kind, phases: [], skipped: { phase: 'all', reason: `${kind} checks no JWTs (the storm measures JWT verification on reconnect)` } };
+  }
+  const jwt = o.mode === 'storm' ? jwtSetup(o.jwtAlg) : undefined;
+  const connectOnly = o.mode === 'slow' || o.mode === 'storm';
+  // Those two modes force no GC (no idle phase), so the server runs without --inspect.
+  const server = await startServer(kind, { ...o, env: { ...o.env, ...jwt?.env }, gc: o.gc && !connectOnly });
   running.add(server);
-  const ctx = { opts: o, facts, server, clients: [], connected: { sse: 0, ws: 0 }, nextIndex: 0, expectSeq: 0, publisher: undefined };
-  const result = { server: kind, pids: server.pids, installed: server.installed, settings: server.settings, phases: [] };
+  const ctx = { opts: o, facts, server, clients: [], connected: { sse: 0, ws: 0 }, nextIndex: 0, expectSeq: 0, publisher: undefined, plan, jwt };
+  const settings = { ...server.settings };
+  if (jwt) settings.JWT_SECRET_KEY = `(${jwt.keyInfo}, generated for this run)`;
+  const result = { server: kind, pids: server.pids, installed: server.installed, settings, phases: [] };
   const unsupported = Object.keys(plan).filter((t) => !server.transports.includes(t));
   if (unsupported.length) {
     result.skipped = { phase: 'all', reason: `${kind} does not serve ${unsupported.join(' and ')} (use --transport ${server.transports.filter((t) => t !== 'longpoll').join(' or ')})` };
@@ -688,34 +1226,42 @@ async function runAgainst(kind, o, facts) {
     }
     const subscribe = Object.fromEntries(Object.keys(plan).map((t) => [t, server.subscribe[t]]));
     await Promise.all(
-      ctx.clients.map((c) => c.request({ cmd: 'init', host: server.host, port: server.port, subscribe, sampleEvery: o.sampleEvery }, 'ready', 30_000)),
+      ctx.clients.map((c) => c.request({ cmd: 'init', host: server.host, port: server.port, subscribe, sampleEvery: o.sampleEvery, jwt: jwt?.client, resetOnClose: connectOnly }, 'ready', 30_000)),
     );
     ctx.publisher = new Publisher(server.publish, o.publishConcurrency, o.payload);
 
-    if (server.inspectPort) ctx.gc = await InspectorGc.connect(server.inspectPort, server.isolates);
-    result.idle = await idlePhase(ctx, plan);
-    result.idle.forcedGc = Boolean(ctx.gc);
-    ctx.gc?.close();
-    ctx.gc = undefined;
-    if (o.mode === 'all' || o.mode === 'burst') {
-      for (const size of o.bursts) result.phases.push(await burstPhase(ctx, size));
-    }
-    if (o.mode === 'all' || o.mode === 'rate') {
-      // A baseline that writes every event to every socket on its own (no batching) cannot sustain
-      // more deliveries per second than its single-event burst rate; past that its buffers grow
-      // without bound (GBs at 10 000 subscribers). Its rate phase is then skipped and says why.
-      let single = result.phases.find((p) => p.name === 'burst-1');
-      if (!single && kind !== 'gateway') {
-        // Rate mode alone: measure the single-event capacity first (reported as capacityProbe).
-        single = result.capacityProbe = await burstPhase(ctx, 1, { seconds: 2 });
+    if (connectOnly) {
+      // No idle measurement: open the connections and go.
+      result.connect = [];
+      for (const [t, n] of Object.entries(plan)) result.connect.push(await connectGroup(ctx, t, n));
+      if (o.mode === 'slow') await slowPhases(ctx, result);
+      else await stormPhases(ctx, result);
+    } else {
+      if (server.inspectPort) ctx.gc = await InspectorGc.connect(server.inspectPort, server.isolates);
+      result.idle = await idlePhase(ctx, plan);
+      result.idle.forcedGc = Boolean(ctx.gc);
+      ctx.gc?.close();
+      ctx.gc = undefined;
+      if (o.mode === 'all' || o.mode === 'burst') {
+        for (const size of o.bursts) result.phases.push(await burstPhase(ctx, size));
       }
-      const needed = o.rate * (ctx.connected.sse + ctx.connected.ws);
-      if (kind !== 'gateway' && single && single.deliveriesPerSecond < needed) {
-        result.skipped = { phase: `rate-${o.rate}`, reason: `needs ${needed} deliveries/s; ${kind}'s burst-1 capacity is ${single.deliveriesPerSecond}/s` };
-        log(`${kind}: rate-${o.rate} skipped (${result.skipped.reason})`);
-      } else {
-        await ratePhase(ctx, o.rate, Math.min(1, o.duration), { warmup: true });
-        result.phases.push(await ratePhase(ctx, o.rate, o.duration, { warmup: false }));
+      if (o.mode === 'all' || o.mode === 'rate') {
+        // A baseline that writes every event to every socket on its own (no batching) cannot sustain
+        // more deliveries per second than its single-event burst rate; past that its buffers grow
+        // without bound (GBs at 10 000 subscribers). Its rate phase is then skipped and says why.
+        let single = result.phases.find((p) => p.name === 'burst-1');
+        if (!single && kind !== 'gateway') {
+          // Rate mode alone: measure the single-event capacity first (reported as capacityProbe).
+          single = result.capacityProbe = await burstPhase(ctx, 1, { seconds: 2 });
+        }
+        const needed = o.rate * (ctx.connected.sse + ctx.connected.ws);
+        if (kind !== 'gateway' && single && single.deliveriesPerSecond < needed) {
+          result.skipped = { phase: `rate-${o.rate}`, reason: `needs ${needed} deliveries/s; ${kind}'s burst-1 capacity is ${single.deliveriesPerSecond}/s` };
+          log(`${kind}: rate-${o.rate} skipped (${result.skipped.reason})`);
+        } else {
+          await ratePhase(ctx, o.rate, Math.min(1, o.duration), { warmup: true });
+          result.phases.push(await ratePhase(ctx, o.rate, o.duration, { warmup: false }));
+        }
       }
     }
     const end = await snapshot(ctx, false);
@@ -773,6 +1319,14 @@ function markdown(res) {
       lines.push(`Not run: ${run.skipped.reason}.`);
       continue;
     }
+    if (run.slow) {
+      lines.push(...slowMarkdown(run));
+      continue;
+    }
+    if (run.storm) {
+      lines.push(...stormMarkdown(run));
+      continue;
+    }
     lines.push('| idle memory | connections | RSS per connection (median of chunks) | mean of chunks | of which JS heap | kernel slab per connection | connects/s |');
     lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const [t, m] of Object.entries(run.idle.perTransport)) {
@@ -824,6 +1378,47 @@ function markdown(res) {
   return lines.join('\n') + '\n';
 }
 
+function slowMarkdown(run) {
+  const s = run.slow;
+  const lines = [
+    `${fmt(s.subscribers)} subscribers, ${s.ratePerSecond} events/s of ${fmt(s.payloadBytes)} B. Healthy latency with slow clients is read after the fill time (while the paused connections push back).`,
+    '',
+    '| slow | paused | fill | healthy p50 / p99 without (ms) | healthy p50 / p99 with (ms) | p99 with ÷ without | healthy delivered / expected (with) | slow clients closed by the server | still open | server RSS start / peak / end (with) | kernel queued (peak) |',
+    '| ---: | ---: | ---: | --- | --- | ---: | ---: | --- | ---: | --- | ---: |',
+  ];
+  for (const f of s.fractions) {
+    const wo = f.without?.latencyMs.all;
+    const w = f.with?.latencyMs.all;
+    const m = f.with?.memory;
+    const sc = f.slowClients;
+    lines.push(
+      `| ${f.percent}% | ${fmt(f.paused)} | ${f.fillSeconds ?? '–'} s | ${wo ? `${wo.p50} / ${wo.p99}` : '–'} | ${w ? `${w.p50} / ${w.p99}` : '–'} | ${f.p99Ratio ?? '–'}× | ` +
+        `${f.with ? `${fmt(f.with.deliveries)} / ${fmt(f.with.expectedDeliveries)}` : '–'} | ${sc ? `${fmt(sc.closedByServer)} ${JSON.stringify(sc.outcomes)}` : '–'} | ${sc ? fmt(sc.stillOpen) : '–'} | ` +
+        `${m ? `${mb(m.rssStartBytes)} / ${mb(m.rssPeakBytes)} / ${mb(m.rssEndBytes)}` : '–'} | ${m ? mb(m.peakKernelQueuedBytes) : '–'} |`,
+    );
+  }
+  if (s.aborted) lines.push('', `Aborted: ${s.aborted.reason}.`);
+  return lines;
+}
+
+function stormMarkdown(run) {
+  const s = run.storm;
+  const lines = [
+    `${fmt(s.subscribers)} subscribers with ${s.alg} tokens (${s.key}), reconnect jitter 0–${s.jitterMs} ms. A token with a wrong signature was ${s.invalidTokenRefused ? `refused (${s.invalidTokenReason})` : '**accepted**'}.`,
+    '',
+    '| storm | dropped | reconnected | all subscribed after | p50 / p99 after the drop | handshake p50 / p99 / max | failed attempts | listen-queue overflows | gateway CPU | event afterwards |',
+    '| --- | ---: | ---: | ---: | --- | --- | --- | ---: | ---: | ---: |',
+  ];
+  for (const x of s.storms) {
+    lines.push(
+      `| ${x.name} | ${fmt(x.dropped)} | ${fmt(x.reconnected)} | ${x.recoveryMs === null ? '**not all**' : `${x.recoveryMs} ms`} | ${x.subscribedAfterDropMs.p50} / ${x.subscribedAfterDropMs.p99} ms | ` +
+        `${x.handshakeMs.p50} / ${x.handshakeMs.p99} / ${x.handshakeMs.max} ms | ${x.failedAttempts} ${x.failedAttempts ? JSON.stringify(x.failuresByClass) : ''} | ${fmt(x.listenOverflows)} | ` +
+        `${x.cpu.server.cpuPercent}% (${x.serverCpuSeconds} s) | ${fmt(x.afterwards.delivered)} / ${fmt(x.afterwards.live)} |`,
+    );
+  }
+  return lines;
+}
+
 function ratios(gw, base) {
   const out = {};
   if (!gw.idle || !base.idle) return out;
@@ -853,6 +1448,16 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
       process.exit(130);
     });
   });
+}
+
+/** Slow and storm runs: what means the run did not work at all (no speed is judged). */
+function modeFailure(r) {
+  if (r.slow) {
+    const windows = r.slow.fractions.flatMap((f) => [f.without, f.with]).filter(Boolean);
+    return windows.length === 0 || windows.some((w) => !w.aborted && w.deliveries === 0);
+  }
+  if (r.storm) return r.storm.storms.length === 0 || r.storm.storms.some((x) => x.reconnected === 0 && x.dropped > 0) || !r.storm.invalidTokenRefused;
+  return false;
 }
 
 async function main() {
@@ -902,7 +1507,7 @@ async function main() {
   writeFileSync(out, JSON.stringify(res, null, 2) + '\n');
   process.stdout.write(markdown(res));
   process.stdout.write(`\nResult: ${relative(process.cwd(), out)}\n`);
-  const failed = res.runs.some((r) => r.skipped?.phase !== 'all' && (!r.serverAliveAtEnd || r.phases.some((p) => p.deliveries === 0)));
+  const failed = res.runs.some((r) => r.skipped?.phase !== 'all' && (!r.serverAliveAtEnd || r.phases.some((p) => p.deliveries === 0) || modeFailure(r)));
   process.exitCode = failed ? 1 : 0;
 }
 
