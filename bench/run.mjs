@@ -50,11 +50,7 @@ const ORDER = Object.keys(SCENARIOS).sort((a, b) => {
 /** Scenarios of perf-notes 5.2 that the suite does not run yet, listed by `list`. */
 const NOT_YET = {
   s4: 'several subscriptions per client with skewed event keys',
-  s5: 'slow consumers (test/integration covers correctness; no benchmark yet)',
-  s6: 'reconnect storm with JWTs',
-  s7: 'long polling against Nchan long-poll',
-  s8: 'HTTP proxy (needs the proxy; bench/targets/nginx-proxy.mjs is ready)',
-  s9: 'main-thread micro-benchmarks',
+  s8: 'HTTP proxy against nginx proxy_pass and direct (bench/targets/nginx-proxy.mjs is ready)',
 };
 for (const id of Object.keys(NOT_YET)) if (SCENARIOS[id]) delete NOT_YET[id];
 
