@@ -62,19 +62,18 @@
 import { spawnSync } from 'node:child_process';
 import { createHmac, createPrivateKey, generateKeyPairSync, randomBytes, sign as rsaSign } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Child, freePort, nowUs, percentiles, round, sleep, split } from './lib/common.mjs';
 import { InspectorGc } from './lib/inspector-gc.mjs';
+import { Publisher } from './lib/publisher.mjs';
 import { kernelMemory, machineCpu, machineFacts, processCpu, rssBytes, threadCpu } from './lib/procfs.mjs';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
 const CLIENT_ENTRY = join(BENCH_DIR, 'clients/fanout-client.mjs');
-const EVENT_TYPE = 'bench';
 const TARGETS = ['gateway', 'node', 'nchan', 'centrifuge'];
 /** Largest backlog a baseline's rate phase may build before it is skipped (see the rate phase). */
 const MAX_BASELINE_BACKLOG_BYTES = 512 * 1024 * 1024;
@@ -267,62 +266,6 @@ async function startServer(name, o) {
 
 // ------------------------------------------------------------------------------------------------
 // Load client processes
-
-// ------------------------------------------------------------------------------------------------
-// Publisher: keep-alive HTTP to the internal API
-
-class Publisher {
-  constructor(publish, concurrency, payloadBytes) {
-    this.url = new URL(publish.url);
-    this.method = publish.method ?? 'POST';
-    this.contentType = publish.contentType ?? 'application/json';
-    this.ok = new Set(publish.okStatuses ?? [202]);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-    this.nextId = 1;
-    this.errors = 0;
-    this.statuses = {};
-    // data = {"t":"<16 digits>","p":"<pad>"} sized to `payloadBytes` bytes of JSON
-    this.pad = 'x'.repeat(payloadBytes - 31);
-  }
-
-  body(tUs) {
-    const t = String(Math.round(tUs)).padStart(16, '0');
-    return `{"specversion":"0.2","type":"${EVENT_TYPE}","source":"fanout-bench","id":"${this.nextId++}","data":{"t":"${t}","p":"${this.pad}"}}`;
-  }
-
-  /** Publishes one event stamped with `tUs`; resolves with true when the server accepted it. */
-  publish(tUs) {
-    const body = this.body(tUs);
-    return new Promise((done) => {
-      const req = http.request(
-        {
-          host: this.url.hostname,
-          port: this.url.port,
-          method: this.method,
-          path: this.url.pathname + this.url.search,
-          agent: this.agent,
-          headers: { 'content-type': this.contentType, 'content-length': Buffer.byteLength(body) },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            this.statuses[res.statusCode] = (this.statuses[res.statusCode] ?? 0) + 1;
-            done(this.ok.has(res.statusCode));
-          });
-        },
-      );
-      req.on('error', () => {
-        this.errors++;
-        done(false);
-      });
-      req.end(body);
-    });
-  }
-
-  close() {
-    this.agent.destroy();
-  }
-}
 
 // ------------------------------------------------------------------------------------------------
 // Measurement snapshots

@@ -6,13 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Compiled to dist/test/bench/: the repository root is three levels up.
+import { runBenchScript } from '../helpers/bench.js';
+
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FANOUT = join(ROOT, 'bench', 'fanout.mjs');
 const BOUND_MS = 60_000;
@@ -29,28 +30,11 @@ interface Run {
   phases: Phase[];
 }
 
-function runBench(args: string[], timeoutMs: number): Promise<{ code: number | string; output: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [FANOUT, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    proc.stdout.on('data', (d) => (output += d));
-    proc.stderr.on('data', (d) => (output += d));
-    // SIGTERM first: the benchmark then stops the gateway and its clients itself.
-    const term = setTimeout(() => proc.kill('SIGTERM'), timeoutMs);
-    const kill = setTimeout(() => proc.kill('SIGKILL'), timeoutMs + 10_000);
-    proc.once('exit', (code, signal) => {
-      clearTimeout(term);
-      clearTimeout(kill);
-      resolve({ code: code ?? signal ?? -1, output });
-    });
-  });
-}
-
 test('fan-out benchmark: smoke run delivers events in every phase', { timeout: BOUND_MS + 15_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fanout-smoke-'));
   try {
     const out = join(dir, 'result.json');
-    const { code, output } = await runBench(['--smoke', '--baseline', '--out', out], BOUND_MS);
+    const { code, output } = await runBenchScript(FANOUT, ['--smoke', '--baseline', '--out', out], BOUND_MS);
     assert.equal(code, 0, `bench/fanout.mjs --smoke failed:\n${output}`);
     const result = JSON.parse(readFileSync(out, 'utf8')) as { runs: Run[] };
     assert.deepEqual(

@@ -5,13 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Compiled to dist/test/bench/: the repository root is three levels up.
+import { runBenchScript } from '../helpers/bench.js';
+
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const RUN = join(ROOT, 'bench', 'run.mjs');
 const MICRO = join(ROOT, 'bench', 'micro.mjs');
@@ -21,20 +23,6 @@ interface MicroCase { id: string; samples: number[]; opsPerSecond: { median: num
 interface MicroResult { cases: MicroCase[]; failures: Array<{ id: string; error: string }> }
 interface ScenarioFile { results: Record<string, MicroResult[]>; summary: { markdown: string } }
 
-function run(args: string[], timeoutMs: number): Promise<{ code: number | string; output: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [RUN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    proc.stdout.on('data', (d) => (output += d));
-    proc.stderr.on('data', (d) => (output += d));
-    const term = setTimeout(() => proc.kill('SIGTERM'), timeoutMs);
-    proc.once('exit', (code, signal) => {
-      clearTimeout(term);
-      resolve({ code: code ?? signal ?? -1, output });
-    });
-  });
-}
-
 test('S9 micro-benchmarks: smoke run of every case', { timeout: BOUND_MS + 15_000 }, async () => {
   const list = spawnSync(process.execPath, [MICRO, '--list'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(list.status, 0, list.stderr);
@@ -43,7 +31,7 @@ test('S9 micro-benchmarks: smoke run of every case', { timeout: BOUND_MS + 15_00
 
   const dir = mkdtempSync(join(tmpdir(), 'bench-micro-smoke-'));
   try {
-    const { code, output } = await run(['s9', '--smoke', '--out-dir', dir], BOUND_MS);
+    const { code, output } = await runBenchScript(RUN, ['s9', '--smoke', '--out-dir', dir], BOUND_MS);
     assert.equal(code, 0, `npm run bench -- s9 --smoke failed:\n${output.slice(-6000)}`);
     const file = JSON.parse(readFileSync(join(dir, 's9.json'), 'utf8')) as ScenarioFile;
     const [result] = file.results['s9-micro'] ?? [];

@@ -8,13 +8,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Compiled to dist/test/bench/: the repository root is three levels up.
+import { runBenchScript } from '../helpers/bench.js';
+
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const RUN = join(ROOT, 'bench', 'run.mjs');
 // About 80 s when the baselines are installed; installing them on a fresh machine takes minutes.
@@ -31,29 +32,12 @@ interface Run {
 }
 interface ScenarioFile { results: Record<string, Array<{ runs: Run[] }>>; summary: { markdown: string } }
 
-function run(args: string[], timeoutMs: number): Promise<{ code: number | string; output: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [RUN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    proc.stdout.on('data', (d) => (output += d));
-    proc.stderr.on('data', (d) => (output += d));
-    // SIGTERM first: the orchestrators then stop their servers and clients themselves.
-    const term = setTimeout(() => proc.kill('SIGTERM'), timeoutMs);
-    const kill = setTimeout(() => proc.kill('SIGKILL'), timeoutMs + 30_000);
-    proc.once('exit', (code, signal) => {
-      clearTimeout(term);
-      clearTimeout(kill);
-      resolve({ code: code ?? signal ?? -1, output });
-    });
-  });
-}
-
 const runsOf = (file: ScenarioFile) => Object.values(file.results).flat().flatMap((r) => r.runs);
 
 test('benchmark suite: smoke run of s5 (slow consumers) and s6 (reconnect storm with JWTs)', { timeout: BOUND_MS + 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-storm-slow-smoke-'));
   try {
-    const { code, output } = await run(['s5,s6', '--smoke', '--out-dir', dir], BOUND_MS);
+    const { code, output } = await runBenchScript(RUN, ['s5,s6', '--smoke', '--out-dir', dir], BOUND_MS);
     assert.equal(code, 0, `npm run bench -- s5,s6 --smoke failed:\n${output.slice(-6000)}`);
 
     const s5 = JSON.parse(readFileSync(join(dir, 's5.json'), 'utf8')) as ScenarioFile;

@@ -7,11 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBenchScript } from '../helpers/bench.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const RUN = join(ROOT, 'bench', 'run.mjs');
@@ -23,24 +23,10 @@ interface Phase { name: string; deliveries: number; expectedDeliveries: number; 
 interface Run { server: string; skipped?: { phase: string; reason: string }; idle?: { overallBytesPerConnection: number }; phases: Phase[] }
 interface ScenarioFile { results: Record<string, Array<{ runs: Run[] }>>; summary: { markdown: string } }
 
-function run(args: string[], timeoutMs: number): Promise<{ code: number | string; output: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [RUN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    proc.stdout.on('data', (d) => (output += d));
-    proc.stderr.on('data', (d) => (output += d));
-    const term = setTimeout(() => proc.kill('SIGTERM'), timeoutMs);
-    proc.once('exit', (code, signal) => {
-      clearTimeout(term);
-      resolve({ code: code ?? signal ?? -1, output });
-    });
-  });
-}
-
 test('benchmark suite: smoke run of s1, s2 and s3 against every target', { timeout: BOUND_MS + 30_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-suite-smoke-'));
   try {
-    const { code, output } = await run(['s1,s2,s3', '--smoke', '--out-dir', dir], BOUND_MS);
+    const { code, output } = await runBenchScript(RUN, ['s1,s2,s3', '--smoke', '--out-dir', dir], BOUND_MS);
     assert.equal(code, 0, `npm run bench -- s1,s2,s3 --smoke failed:\n${output.slice(-6000)}`);
     const expectPhases: Record<string, string[]> = { s1: [], s2: ['burst-1', 'burst-20', 'burst-100'], s3: ['rate-100'] };
     for (const [scenario, phases] of Object.entries(expectPhases)) {
