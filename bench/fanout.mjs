@@ -62,11 +62,10 @@
 import { spawnSync } from 'node:child_process';
 import { createHmac, createPrivateKey, generateKeyPairSync, randomBytes, sign as rsaSign } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Child, freePort, nowUs, percentiles, round, sleep, split } from './lib/common.mjs';
+import { Child, freePort, machineBusyBeforeStart, nowUs, percentiles, raisePriority, round, sleep, split, stopOnSignals } from './lib/common.mjs';
 import { InspectorGc } from './lib/inspector-gc.mjs';
 import { Publisher } from './lib/publisher.mjs';
 import { kernelMemory, machineCpu, machineFacts, processCpu, rssBytes, threadCpu } from './lib/procfs.mjs';
@@ -1391,16 +1390,7 @@ function ratios(gw, base) {
 /** Child processes to take down if this one is interrupted. */
 const running = new Set();
 
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, () => {
-    log(`${sig}: stopping the server and clients`);
-    const t = setTimeout(() => process.exit(130), 20_000);
-    Promise.allSettled([...running].map((p) => (p.stop ? p.stop() : p.close()))).then(() => {
-      clearTimeout(t);
-      process.exit(130);
-    });
-  });
-}
+stopOnSignals(running, log);
 
 /** Slow and storm runs: what means the run did not work at all (no speed is judged). */
 function modeFailure(r) {
@@ -1424,25 +1414,10 @@ async function main() {
     machine: facts,
     runs: [],
   };
-  // The publisher's timers must fire on time even though the clients and the server keep both
-  // cores busy: a late publisher shows up as latency (events carry their intended send time).
-  // Raising this thread's priority needs root or CAP_SYS_NICE; without it the run goes on as is.
-  try {
-    os.setPriority(-10);
-    res.publisherNice = -10;
-  } catch {
-    res.publisherNice = os.getPriority();
-  }
+  res.publisherNice = raisePriority();
   // The benchmark shares the machine with whatever else runs: measure that first, and with
   // --wait-quiet S wait up to S seconds for a second in which the machine is (nearly) idle.
-  const waitUntil = Date.now() + o.waitQuiet * 1000;
-  for (;;) {
-    const m0 = machineCpu();
-    await sleep(1000);
-    const m1 = machineCpu();
-    res.machineBusyBeforeStartPercent = round((100 * (m1.busy - m0.busy)) / (m1.total - m0.total), 1);
-    if (res.machineBusyBeforeStartPercent <= 10 || Date.now() >= waitUntil) break;
-  }
+  res.machineBusyBeforeStartPercent = await machineBusyBeforeStart(o.waitQuiet);
   if (res.machineBusyBeforeStartPercent > 10) {
     log(`warning: the machine was ${res.machineBusyBeforeStartPercent}% busy before the benchmark started; other load skews every figure`);
   }

@@ -37,10 +37,9 @@
  * without deliveries or a failed start fail it.
  */
 import { readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Child, freePort, nowUs, percentiles, round, sleep, split } from './lib/common.mjs';
+import { Child, freePort, machineBusyBeforeStart, nowUs, percentiles, raisePriority, round, sleep, split, stopOnSignals } from './lib/common.mjs';
 import { Histogram } from './lib/histogram.mjs';
 import { CLK_TCK, machineCpu, machineFacts, processCpu, rssBytes, threadCpu } from './lib/procfs.mjs';
 import { Publisher } from './lib/publisher.mjs';
@@ -583,16 +582,7 @@ function markdown(res) {
 /** Child processes to take down if this one is interrupted. */
 const running = new Set();
 
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, () => {
-    log(`${sig}: stopping the server and clients`);
-    const t = setTimeout(() => process.exit(130), 20_000);
-    Promise.allSettled([...running].map((p) => (p.stop ? p.stop() : p.close()))).then(() => {
-      clearTimeout(t);
-      process.exit(130);
-    });
-  });
-}
+stopOnSignals(running, log);
 
 function failures(res) {
   const out = [];
@@ -625,23 +615,8 @@ async function main() {
     machine: facts,
     runs: [],
   };
-  // The publisher's timers must fire on time while clients and server keep the cores busy.
-  // The server and client processes started later inherit the raised priority (as in
-  // bench/fanout.mjs), so other work on a shared machine disturbs the measurement less.
-  try {
-    os.setPriority(-10);
-    res.publisherNice = -10;
-  } catch {
-    res.publisherNice = os.getPriority();
-  }
-  const waitUntil = Date.now() + o.waitQuiet * 1000;
-  for (;;) {
-    const m0 = machineCpu();
-    await sleep(o.profile === 'smoke' ? 300 : 1000);
-    const m1 = machineCpu();
-    res.machineBusyBeforeStartPercent = round((100 * (m1.busy - m0.busy)) / (m1.total - m0.total), 1);
-    if (res.machineBusyBeforeStartPercent <= 10 || Date.now() >= waitUntil) break;
-  }
+  res.publisherNice = raisePriority();
+  res.machineBusyBeforeStartPercent = await machineBusyBeforeStart(o.waitQuiet, o.profile === 'smoke' ? 300 : 1000);
   if (res.machineBusyBeforeStartPercent > 10) log(`warning: the machine was ${res.machineBusyBeforeStartPercent}% busy before the start; other load skews every figure`);
   for (const kind of o.targets) res.runs.push(await runAgainst(kind, o, facts));
   const gw = res.runs.find((r) => r.server === 'gateway' && !r.skipped);

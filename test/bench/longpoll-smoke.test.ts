@@ -7,11 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runNode } from '../helpers/bench.js';
 
 // Compiled to dist/test/bench/: the repository root is three levels up.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -35,34 +35,18 @@ interface Phase {
 interface Run { server: string; error?: string; skipped?: { reason: string }; phases: Phase[] }
 interface ScenarioFile { results: Record<string, Array<{ runs: Run[] }>>; summary: { markdown: string } }
 
-function node(args: string[], timeoutMs: number): Promise<{ code: number | string; output: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    proc.stdout.on('data', (d) => (output += d));
-    proc.stderr.on('data', (d) => (output += d));
-    // SIGTERM first: the benchmark then stops the servers and its clients itself.
-    const term = setTimeout(() => proc.kill('SIGTERM'), timeoutMs);
-    const kill = setTimeout(() => proc.kill('SIGKILL'), timeoutMs + 20_000);
-    proc.once('exit', (code, signal) => {
-      clearTimeout(term);
-      clearTimeout(kill);
-      resolve({ code: code ?? signal ?? -1, output });
-    });
-  });
-}
-
 test('S7 long-polling benchmark: smoke run, every poller of both targets gets every event once', { timeout: INSTALL_BOUND_MS + BOUND_MS + 60_000 }, async () => {
   // Installing first, on its own bound, keeps the benchmark's bound about the benchmark.
-  const install = await node(
+  const install = await runNode(
     ['--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(NCHAN).href)}); await m.install({ log: (s) => console.error(s) });`],
     INSTALL_BOUND_MS,
+    20_000,
   );
   assert.equal(install.code, 0, `installing nginx + Nchan failed:\n${install.output.slice(-4000)}`);
 
   const dir = mkdtempSync(join(tmpdir(), 'longpoll-smoke-'));
   try {
-    const { code, output } = await node([RUN, 's7', '--smoke', '--out-dir', dir], BOUND_MS);
+    const { code, output } = await runNode([RUN, 's7', '--smoke', '--out-dir', dir], BOUND_MS, 20_000);
     assert.equal(code, 0, `npm run bench -- s7 --smoke failed:\n${output.slice(-6000)}`);
     for (const f of ['s7.svg', 's7.json', 'summary.md']) assert.ok(existsSync(join(dir, f)), `${f} not written`);
     const file = JSON.parse(readFileSync(join(dir, 's7.json'), 'utf8')) as ScenarioFile;
