@@ -9,6 +9,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import type { JsonObject } from '../shared/apis/types.js';
+import type { CorrelatedReply } from '../shared/channel/messages.js';
 import type { GatewayConfig } from '../shared/config/types.js';
 import { parseExtractorConfig } from '../shared/extractors/config.js';
 import type { Logger } from '../shared/logger.js';
@@ -23,7 +24,10 @@ import { startKafkaSource } from './kafka/consumer.js';
 import type { KafkaSource } from './kafka/consumer.js';
 import { TopicForwarder } from './kafka/http-forwarder.js';
 import { JsonProducer, PRODUCER_ACKS } from './kafka/producer.js';
+import { RecordProducer } from './kafka/record-producer.js';
+import { ReplyRouter } from './replies/reply-router.js';
 import { Router } from './router/router.js';
+import { createTokenCodec } from '../shared/token/connection-token.js';
 import { Supervisor } from './supervisor/supervisor.js';
 
 export interface Gateway {
@@ -57,6 +61,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const kafkaEnabled = config.kafkaBrokers.length > 0;
   let producer: JsonProducer | undefined;
   let forwarder: TopicForwarder | undefined;
+  let recordProducer: RecordProducer | undefined;
   if (kafkaEnabled) {
     producer = new JsonProducer(createKafka(config, log, 'producer'), log, {
       acks: PRODUCER_ACKS[config.kafkaProducerAcks],
@@ -66,13 +71,35 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const fw = new TopicForwarder(producer, config.kafkaSourceTopics[0]!, log);
     forwarder = fw;
     router.forwardSubmitted = (json) => fw.forward(json);
+    const records = new RecordProducer(producer, log);
+    recordProducer = records;
+    sup.onProduce = (shard, req) => {
+      const done = req.id === 0 ? undefined : (error?: string) => shard.send({ t: 'produced', id: req.id, ...(error !== undefined && { error }) });
+      records.send(req.topic, { key: req.key, value: req.value, headers: req.headers }, done);
+    };
   }
+  // Asynchronous replies of the proxy: /v3/responses and the response topics feed this router.
+  const replyTopic = config.proxyKafkaResponseTopics[0];
+  const replies = new ReplyRouter({
+    tokens: createTokenCodec(config.tokenSecret),
+    nodeId: config.nodeId,
+    toShard: (shard, incarnation, id, reply) => sup.shards[shard]?.send({ t: 'reply', incarnation, id, reply }) ?? false,
+    ...(recordProducer && replyTopic !== undefined && {
+      toOtherNode: (token: string, reply: CorrelatedReply) =>
+        recordProducer!.sendAsync(replyTopic, {
+          key: null,
+          value: Buffer.from(reply.body),
+          headers: { ...Object.fromEntries(reply.headers), 'rig-correlation': token, 'rig-response-code': String(reply.status) },
+        }),
+    }),
+  });
   let kafka: KafkaSource | undefined;
   const stopKafka = async () => {
     await kafka?.stop();
     // Submissions still on their way get a few seconds; an unreachable broker must not hold up
     // the shutdown (SHUTDOWN_TIMEOUT_MS is for the shards' clients).
-    if (forwarder) await Promise.race([forwarder.drain(), new Promise((r) => setTimeout(r, 5000).unref())]);
+    const drained = Promise.all([forwarder?.drain(), recordProducer?.drain()]);
+    if (forwarder) await Promise.race([drained, new Promise((r) => setTimeout(r, 5000).unref())]);
     await producer?.close();
   };
 
@@ -111,12 +138,17 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         kafka_restarts: kafka?.stats.restarts ?? 0,
         kafka_produced: forwarder?.stats.produced ?? 0,
         kafka_produce_failed: forwarder?.stats.produceFailed ?? 0,
+        replies_delivered: replies.stats.delivered,
+        replies_forwarded: replies.stats.forwarded,
+        replies_foreign: replies.stats.foreign,
+        replies_invalid: replies.stats.invalid,
+        replies_gone: replies.stats.gone,
       },
     };
   };
 
   const api: TemplatedApp = buildInternalApi(uws, {
-    config, router, supervisor, log, faultInjection: config.faultInjection, status, apis, publishApis,
+    config, router, supervisor, log, faultInjection: config.faultInjection, status, apis, publishApis, replies,
   });
   const apiSocket = await new Promise<UsListenSocket | false>((resolve) => api.listen(config.apiHttpHost, config.apiHttpPort, resolve));
   if (!apiSocket) {

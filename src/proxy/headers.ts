@@ -60,11 +60,16 @@ export function forwardedHeader(clientIp: string, hostIp: string): string {
 }
 
 function forwardedNode(ip: string): string {
-  if (ip === '' || ip === 'unknown') return 'unknown';
+  const address = clientAddress(ip);
+  if (address === '' || address === 'unknown') return 'unknown';
+  return address.includes(':') ? `"[${address}]"` : address;
+}
+
+/** A peer address as people write it: an IPv4 client on a dual-stack socket (::ffff:a.b.c.d) as a.b.c.d. */
+export function clientAddress(ip: string): string {
   if (!ip.includes(':')) return ip;
-  // An IPv4 client on a dual-stack socket shows up as ::ffff:a.b.c.d.
   const mapped = /^(?:0{0,4}:){0,5}(?:0{0,4}:)?ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return mapped ? mapped[1]! : `"[${ip}]"`;
+  return mapped ? mapped[1]! : ip;
 }
 
 function connectionListed(values: readonly string[]): Set<string> {

@@ -3,10 +3,14 @@
  * gateway's endpoints comes here. In order, as RIG did:
  *   1. match a route (./route-table.ts); none -> 404 `{"message":"Not Found"}` without content type;
  *   2. secured endpoint: JWT check (./auth.ts); failure -> 401 `Authentication failed.` with CORS;
- *   3. target: only `http` with a synchronous response is built; other targets and waiting for an
- *      asynchronous response (`response_from`) answer 501 until they are;
- *   4. method: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS are forwarded, others -> 405;
- *   5. headers (./headers.ts) and the upstream exchange (./targets/http-target.ts).
+ *   3. target `kafka` (./targets/kafka-target.ts): OPTIONS -> 204 with CORS, anything else is
+ *      produced to the endpoint's topic;
+ *   4. target `http`: method GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS are forwarded, others
+ *      -> 405; headers (./headers.ts) and the upstream exchange (./targets/http-target.ts);
+ *   5. `response_from: http_async | kafka`: the request gets a correlation token (the upstream sees
+ *      it as the `correlation` query parameter, Kafka inside the event) and, if the upstream says
+ *      202, waits for the reply (./replies/waiting-requests.ts).
+ * Targets kinesis and nats, and waiting for kinesis or nats replies, answer 501.
  * The routes are compiled once per change of the API definitions, which main sends.
  */
 import type { ApiDefinition } from '../shared/apis/types.js';
@@ -16,9 +20,11 @@ import type { JwtVerifier } from '../shared/jwt/verifier.js';
 import type { Logger } from '../shared/logger.js';
 import type { HttpRequest, HttpResponse } from '../shared/uws.js';
 import { isAuthenticated, NO_SESSION_BLACKLIST, type SessionBlacklist } from './auth.js';
-import { forwardedHeader, upstreamRequestHeaders } from './headers.js';
+import { clientAddress, forwardedHeader, upstreamRequestHeaders } from './headers.js';
+import type { WaitingRequests } from './replies/waiting-requests.js';
 import { compileRoutes, RouteTable } from './route-table.js';
-import { HttpTarget } from './targets/http-target.js';
+import { HttpTarget, type AwaitReply } from './targets/http-target.js';
+import { KafkaTarget, type KafkaTargetDeps } from './targets/kafka-target.js';
 
 const FORWARDED_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 /** RIG forwarded a request body for these methods only. */
@@ -37,16 +43,25 @@ export interface ProxyDeps {
   /** Environment for `use_env` upstreams. */
   env: NodeJS.ProcessEnv;
   blacklist?: SessionBlacklist;
+  /** Requests waiting for asynchronous replies (this shard's). */
+  waiting: WaitingRequests;
+  /** PROXY_HTTP_ASYNC_RESPONSE_TIMEOUT */
+  httpAsyncTimeoutMs: number;
+  /** How kafka targets reach main's producer, and their limits. */
+  kafka: Omit<KafkaTargetDeps, 'waiting' | 'cors'>;
 }
 
 export class ReverseProxy {
   private table = new RouteTable([]);
   private readonly http: HttpTarget;
+  private readonly kafka: KafkaTarget;
   private readonly blacklist: SessionBlacklist;
+  /** RIG's CORS headers of the 401 and of asynchronous http-target answers. */
   private readonly unauthorizedHeaders: Headers;
 
   constructor(private readonly deps: ProxyDeps) {
     this.http = new HttpTarget(deps.recvTimeoutMs, deps.log);
+    this.kafka = new KafkaTarget({ ...deps.kafka, waiting: deps.waiting, cors: deps.cors });
     this.blacklist = deps.blacklist ?? NO_SESSION_BLACKLIST;
     this.unauthorizedHeaders = [
       ['access-control-allow-origin', deps.cors],
@@ -77,8 +92,22 @@ export class ReverseProxy {
     if (route.auth && !isAuthenticated(route.auth, snap.headers, snap.query, this.deps.jwt, this.blacklist)) {
       return answer(res, snap.method, err.proxyAuthFailed(), this.unauthorizedHeaders);
     }
+    const clientIp = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString('latin1'));
+    if (route.target === 'kafka') {
+      if (snap.method === 'OPTIONS') return writeResponse(res, 204, '', this.kafka.corsHeaders);
+      this.kafka.handle(res, {
+        snap,
+        path: match.path,
+        topic: route.topic,
+        waitForReply: route.responseFrom === 'kafka',
+        clientIp,
+        done: () => undefined,
+      });
+      return;
+    }
     if (route.target !== 'http') return answer(res, snap.method, err.proxyTargetNotSupported(`target ${route.target}`));
-    if (route.responseFrom !== 'http') {
+    const waits = route.responseFrom === 'http_async' || route.responseFrom === 'kafka';
+    if (!waits && route.responseFrom !== 'http') {
       return answer(res, snap.method, err.proxyTargetNotSupported(`response_from ${route.responseFrom}`));
     }
     if (!FORWARDED_METHODS.has(snap.method)) return answer(res, snap.method, err.proxyMethodNotAllowed());
@@ -88,11 +117,23 @@ export class ReverseProxy {
       return answer(res, snap.method, err.proxyBadGateway());
     }
     const withBody = BODY_METHODS.has(snap.method);
-    const clientIp = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+    let query = snap.query;
+    let awaitReply: AwaitReply | undefined;
+    if (waits) {
+      const { waiting } = this.deps;
+      const slot = waiting.open();
+      query = withCorrelation(query, slot.token);
+      const opts = {
+        timeoutMs: route.responseFrom === 'kafka' ? this.deps.kafka.responseTimeoutMs : this.deps.httpAsyncTimeoutMs,
+        cors: this.unauthorizedHeaders,
+        head: snap.method === 'HEAD',
+      };
+      awaitReply = { accepted: (r) => waiting.accept(slot.id, r, opts), released: () => waiting.release(slot.id) };
+    }
     this.http.forward(res, {
       origin: route.upstream.origin,
       method: snap.method,
-      path: snap.query === '' ? match.path : `${match.path}?${snap.query}`,
+      path: query === '' ? match.path : `${match.path}?${query}`,
       headers: upstreamRequestHeaders(snap.headers, {
         hostHeader: route.upstream.hostHeader,
         forwarded: forwardedHeader(clientIp, this.deps.hostIp),
@@ -101,6 +142,7 @@ export class ReverseProxy {
       }),
       withBody,
       label,
+      ...(awaitReply && { awaitReply }),
     });
   };
 
@@ -108,6 +150,20 @@ export class ReverseProxy {
   close(): Promise<void> {
     return this.http.close();
   }
+}
+
+/**
+ * The query string with `correlation=<token>` as its only `correlation` parameter (RIG added or
+ * overwrote it). Tokens are base64url: nothing to escape.
+ */
+export function withCorrelation(query: string, token: string): string {
+  const kept = query === '' ? [] : query.split('&').filter((part) => {
+    const eq = part.indexOf('=');
+    const name = eq < 0 ? part : part.slice(0, eq);
+    return name !== 'correlation' && name !== '' ;
+  });
+  kept.push(`correlation=${token}`);
+  return kept.join('&');
 }
 
 /** An answer of the proxy itself, synchronously in the handler (HEAD gets no body). */

@@ -35,6 +35,8 @@ export interface Route {
   /** Lower-case; "http" unless the endpoint says otherwise. */
   target: string;
   responseFrom: string;
+  /** `topic` of a kafka target ("" when absent: validation requires it for kafka). */
+  topic: string;
   upstream: Upstream;
   /** `transform_request_headers.add_headers`, lower-case names, when the endpoint asks for them. */
   addHeaders: ReadonlyArray<readonly [string, string]>;
@@ -111,6 +113,7 @@ export function compileRoutes(apis: readonly ApiDefinition[], env: NodeJS.Proces
         ...(auth && raw['secured'] === true ? { auth } : {}),
         target: lowerOr(raw['target'], 'http'),
         responseFrom: lowerOr(raw['response_from'], 'http'),
+        topic: typeof raw['topic'] === 'string' ? raw['topic'] : '',
         upstream,
         addHeaders: raw['transform_request_headers'] === true ? headers : [],
       });

@@ -2,11 +2,12 @@
  * The shard's side of its MessagePort to main: submits events (batched per turn), publishes
  * interest changes, and runs token-routed requests to other shards with a bounded pending table
  * (every pending request is answered: by the owner, by main when the owner is gone, or here when
- * the port closes).
+ * the port closes). Records for Kafka go to main's producer the same way: every `produce` with a
+ * callback is answered by main's `produced`, or here with an error when the port closes.
  */
 import type { MessagePort } from 'node:worker_threads';
 import { EventBatcher, TAG_EVENTS, postControl, postEvents, readFrame } from '../shared/channel/port.js';
-import type { MainToShard, OpReply, ShardOp, ShardToMain } from '../shared/channel/messages.js';
+import type { CorrelatedReply, MainToShard, OpReply, ProduceRequest, ShardOp, ShardToMain } from '../shared/channel/messages.js';
 import type { ApiDefinition } from '../shared/apis/types.js';
 
 export interface MainLinkHandlers {
@@ -15,6 +16,8 @@ export interface MainLinkHandlers {
   onRequest(op: ShardOp, reply: (r: OpReply) => void): void;
   /** A new set of API definitions; the shard answers with 'apis-applied'. */
   onApis(gen: number, apis: ApiDefinition[]): void;
+  /** A correlated reply main routed here (waiting proxied request `id` of shard run `incarnation`). */
+  onReply(incarnation: number, id: number, reply: CorrelatedReply): void;
   onShutdown(): void;
   onCrash(): void;
   onStall(ms: number): void;
@@ -26,6 +29,8 @@ export class MainLink {
   private readonly events: EventBatcher;
   private nextId = 1;
   private readonly pending = new Map<number, (r: OpReply) => void>();
+  private nextProduceId = 1;
+  private readonly producing = new Map<number, (error?: string) => void>();
 
   constructor(
     private readonly port: MessagePort,
@@ -49,6 +54,17 @@ export class MainLink {
     if (this.nextId > 0x7fffffff) this.nextId = 1;
     this.pending.set(id, cb);
     this.send({ t: 'req', id, to, op });
+  }
+
+  /** Hands a record to main's Kafka producer; `done` gets the outcome (without it, nobody waits). */
+  produce(record: Omit<ProduceRequest, 'id'>, done?: (error?: string) => void): void {
+    let id = 0;
+    if (done) {
+      id = this.nextProduceId++;
+      if (this.nextProduceId > 0x7fffffff) this.nextProduceId = 1;
+      this.producing.set(id, done);
+    }
+    this.send({ t: 'produce', id, ...record });
   }
 
   private receive(data: unknown): void {
@@ -77,6 +93,15 @@ export class MainLink {
       case 'apis':
         this.handlers.onApis(msg.gen, msg.apis);
         break;
+      case 'produced': {
+        const done = this.producing.get(msg.id);
+        this.producing.delete(msg.id);
+        done?.(msg.error);
+        break;
+      }
+      case 'reply':
+        this.handlers.onReply(msg.incarnation, msg.id, msg.reply);
+        break;
       case 'shutdown':
         this.handlers.onShutdown();
         break;
@@ -92,5 +117,7 @@ export class MainLink {
   private failAll(): void {
     for (const cb of this.pending.values()) cb(GONE);
     this.pending.clear();
+    for (const done of this.producing.values()) done('the gateway is shutting down');
+    this.producing.clear();
   }
 }

@@ -20,6 +20,7 @@ import { createTokenCodec } from '../shared/token/connection-token.js';
 import { loadUws } from '../shared/uws.js';
 import type { UsListenSocket } from '../shared/uws.js';
 import { ReverseProxy } from '../proxy/proxy.js';
+import { WaitingRequests } from '../proxy/replies/waiting-requests.js';
 import type { ApiDefinition } from '../shared/apis/types.js';
 import { buildApp } from './app.js';
 import type { ShardContext } from './context.js';
@@ -77,6 +78,7 @@ const link: MainLink = new MainLink(port, {
     proxy.setApis(next);
     link.send({ t: 'apis-applied', gen });
   },
+  onReply: (replyIncarnation, id, reply) => waiting.deliver(replyIncarnation, id, reply),
   onShutdown: () => shutdown('shutdown requested'),
   onCrash: () => {
     // Fault injection (ENABLE_FAULT_INJECTION): an error nobody catches, as a bug would raise.
@@ -91,6 +93,7 @@ const link: MainLink = new MainLink(port, {
 });
 
 const jwt = createJwtVerifier({ alg: config.jwt.alg, secretKey: config.jwt.secretKey, cacheSize: config.jwt.cacheSize });
+const waiting = new WaitingRequests(tokens, { nodeId: config.nodeId, shard: shardId, incarnation });
 const proxy: ReverseProxy = new ReverseProxy({
   maxHeaderValueBytes: config.maxHeaderValueBytes,
   recvTimeoutMs: config.proxyRecvTimeoutMs,
@@ -99,6 +102,16 @@ const proxy: ReverseProxy = new ReverseProxy({
   jwt,
   log,
   env: process.env,
+  waiting,
+  httpAsyncTimeoutMs: config.proxyHttpAsyncResponseTimeoutMs,
+  kafka: {
+    enabled: config.kafkaBrokers.length > 0,
+    produce: (record, done) => link.produce(record, done),
+    responseTimeoutMs: config.proxyKafkaResponseTimeoutMs,
+    maxRequestBodyBytes: config.maxRequestBodyBytes,
+    wrapNonCloudEvents: config.proxyKafkaWrapNonCloudEvents,
+    listenPort: config.inboundPort,
+  },
 });
 proxy.setApis(apis);
 
@@ -166,6 +179,7 @@ function shutdown(why: string): void {
   clearInterval(sweeper);
   clearInterval(stats);
   for (const conn of [...hub.all()]) conn.close(DISCONNECT.shutdown);
+  waiting.closeAll();
   // Give the final frames a moment to reach the kernel before every socket is closed. Closing the
   // app aborts proxied requests still in flight, which aborts their upstream requests.
   setTimeout(() => {

@@ -39,6 +39,11 @@ export const ERROR_CODES = {
   GW_ERR_PROXY_TARGET_NOT_SUPPORTED: { status: 501, doc: 'endpoint whose target or response_from is not built yet' },
   GW_ERR_PROXY_BAD_GATEWAY: { status: 502, doc: 'upstream unreachable, refused the connection or broke the exchange' },
   GW_ERR_PROXY_GATEWAY_TIMEOUT: { status: 504, doc: 'upstream sent no response headers within PROXY_RECV_TIMEOUT' },
+  GW_ERR_KAFKA_REQUEST_INVALID: { status: 400, doc: 'kafka-target request whose body is not JSON, not a CloudEvent, or has a non-string rig.target_partition' },
+  GW_ERR_KAFKA_NOT_CONFIGURED: { status: 503, doc: 'kafka-target request while KAFKA_BROKERS is empty' },
+  GW_ERR_KAFKA_PRODUCE_FAILED: { status: 502, doc: 'kafka-target request the producer could not write (RIG answered 202 regardless)' },
+  // --- asynchronous replies (internal API) -----------------------------------------------------
+  GW_ERR_REPLY_INVALID: { status: 400, doc: 'POST /v3/responses without a valid rig-correlation or rig-response-code' },
   // --- API definitions (internal API) ----------------------------------------------------------
   GW_ERR_API_INVALID: { status: 400, doc: 'API definition fails validation; the body is RIG\'s error map' },
   GW_ERR_API_BODY_INVALID: { status: 400, doc: 'API definition body that is not JSON, or a path id that is not URL-encoded properly' },
@@ -78,6 +83,14 @@ export class GatewayError extends Error {
 export function isGatewayError(e: unknown): e is GatewayError {
   return e instanceof GatewayError;
 }
+
+/** What a kafka-target 400 explains after RIG's first line. */
+const KAFKA_REQUEST_USAGE = [
+  'Send a CloudEvent in structured mode: a JSON object with at least "specversion", "id", "source" and "type", e.g.',
+  '{"specversion": "1.0", "id": "1", "source": "/my-app", "type": "com.example.order.created", "data": {"orderId": 42}}',
+  'Its "rig" attribute is replaced by the request\'s metadata, except "rig": {"target_partition": "<key>"},',
+  'which sets the Kafka record key (records with the same key go to the same partition).',
+].join('\n');
 
 // --- constructors for the texts RIG defined (spec sections 2.3-2.7) -----------------------------
 
@@ -143,6 +156,13 @@ export const err = {
     new GatewayError('GW_ERR_PROXY_TARGET_NOT_SUPPORTED', `This endpoint uses ${what}, which this gateway does not support yet.`),
   proxyBadGateway: () => new GatewayError('GW_ERR_PROXY_BAD_GATEWAY', 'Bad gateway.'),
   proxyGatewayTimeout: () => new GatewayError('GW_ERR_PROXY_GATEWAY_TIMEOUT', 'Gateway timeout.'),
+  kafkaRequestInvalid: (description: string) =>
+    new GatewayError('GW_ERR_KAFKA_REQUEST_INVALID', `Bad request: ${description}.\n\n# Usage\n\n${KAFKA_REQUEST_USAGE}\n`),
+  kafkaNotConfigured: () =>
+    new GatewayError('GW_ERR_KAFKA_NOT_CONFIGURED', 'This endpoint forwards to Kafka, but the gateway has no Kafka brokers configured (KAFKA_BROKERS).'),
+  kafkaProduceFailed: (reason: string) =>
+    new GatewayError('GW_ERR_KAFKA_PRODUCE_FAILED', `The request could not be written to Kafka: ${reason.slice(0, 200)}`),
+  replyInvalid: (detail: string) => new GatewayError('GW_ERR_REPLY_INVALID', `Failed to parse request body: ${detail}`),
 
   apiInvalid: (errorMapJson: string) => new GatewayError('GW_ERR_API_INVALID', errorMapJson),
   apiBodyInvalid: () => new GatewayError('GW_ERR_API_BODY_INVALID', '{"errors":{"detail":"Bad request"}}'),

@@ -46,7 +46,8 @@ function definitions(port: number): unknown[] {
             ep('big', 'PUT', '/myapi/big'),
             ep('trace', 'TRACE', '/myapi/trace'),
             ep('kafka', 'POST', '/myapi/kafka', { target: 'kafka', topic: 'requests' }),
-            ep('async', 'GET', '/myapi/async', { response_from: 'http_async' }),
+            ep('nats', 'POST', '/myapi/nats', { target: 'nats', topic: 'requests' }),
+            ep('kinesis-reply', 'GET', '/myapi/kinesis-reply', { response_from: 'kinesis' }),
           ],
           transform_request_headers: { add_headers: { host: 'different', john: 'doe' } },
         },
@@ -395,14 +396,18 @@ describe('HTTP proxy', () => {
     assert.equal(e.headers['host'], `127.0.0.1:${up.port}`);
   });
 
-  test('targets and response_from not built yet answer 501, never reaching the upstream', async () => {
+  test('kafka target without KAFKA_BROKERS: 503 with CORS; nats and kinesis answer 501; none reaches the upstream', async () => {
     const before = up.requests.length;
     const k = await freshRequest(`${gw.url}/myapi/kafka`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"specversion":"1.0"}' });
-    assert.equal(k.status, 501);
-    assert.equal(k.body, 'This endpoint uses target kafka, which this gateway does not support yet.');
-    const a = await freshRequest(`${gw.url}/myapi/async`);
+    assert.equal(k.status, 503);
+    assert.equal(k.body, 'This endpoint forwards to Kafka, but the gateway has no Kafka brokers configured (KAFKA_BROKERS).');
+    assert.equal(k.headers['access-control-allow-headers'], 'content-type,authorization');
+    const n = await freshRequest(`${gw.url}/myapi/nats`, { method: 'POST', body: '{"specversion":"1.0"}' });
+    assert.equal(n.status, 501);
+    assert.equal(n.body, 'This endpoint uses target nats, which this gateway does not support yet.');
+    const a = await freshRequest(`${gw.url}/myapi/kinesis-reply`);
     assert.equal(a.status, 501);
-    assert.equal(a.body, 'This endpoint uses response_from http_async, which this gateway does not support yet.');
+    assert.equal(a.body, 'This endpoint uses response_from kinesis, which this gateway does not support yet.');
     assert.equal(up.requests.length, before);
   });
 

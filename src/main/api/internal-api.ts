@@ -7,6 +7,7 @@
  *   GET  /v3/stats               -> event counters (routing, Kafka consumed/failed/produced)
  *   POST /v3/messages, /v2/messages -> submit an event (no submission check, no CORS; RIG 3.3)
  *   GET, POST /v3/apis; GET, PUT, DELETE /v3/apis/:id (and /v2) -> proxy API definitions (./apis-routes.ts)
+ *   POST /v3/responses (and /v2)  -> reply to a waiting `response_from: http_async` request (./responses-route.ts)
  *   POST /_fault/shards/:id/crash -> only with ENABLE_FAULT_INJECTION: make a shard fail
  *   POST /_fault/shards/:id/stall/:ms -> only with ENABLE_FAULT_INJECTION: block a shard's thread
  * Unknown routes answer RIG's 404 `{"errors":{"detail":"Not found"}}`.
@@ -19,6 +20,8 @@ import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule } from '../../s
 import type { ApiStore } from '../apis/api-store.js';
 import type { Router } from '../router/router.js';
 import { registerApisRoutes } from './apis-routes.js';
+import { registerResponsesRoutes } from './responses-route.js';
+import type { ReplyRouter } from '../replies/reply-router.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 const JSON_TYPE: [string, string] = ['content-type', 'application/json; charset=utf-8'];
@@ -41,6 +44,7 @@ export function buildInternalApi(
     apis: ApiStore;
     /** Sends the active API definitions to the shards; resolves once they serve them. */
     publishApis: () => Promise<void>;
+    replies: ReplyRouter;
   },
 ): TemplatedApp {
   const { config, router, log } = deps;
@@ -97,6 +101,12 @@ export function buildInternalApi(
     maxRequestBodyBytes: config.maxRequestBodyBytes,
     maxHeaderValueBytes: config.maxHeaderValueBytes,
     log,
+  });
+
+  registerResponsesRoutes(app, {
+    replies: deps.replies,
+    maxRequestBodyBytes: config.maxRequestBodyBytes,
+    maxHeaderValueBytes: config.maxHeaderValueBytes,
   });
 
   if (deps.faultInjection) {

@@ -15,7 +15,7 @@ import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_thread
 import type { MessagePort } from 'node:worker_threads';
 import { TAG_EVENTS, readFrame } from '../../shared/channel/port.js';
 import { CHANNEL_VERSION } from '../../shared/channel/messages.js';
-import type { ShardToMain } from '../../shared/channel/messages.js';
+import type { ProduceRequest, ShardToMain } from '../../shared/channel/messages.js';
 import type { ApiDefinition } from '../../shared/apis/types.js';
 import type { GatewayConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/logger.js';
@@ -59,6 +59,8 @@ export class Supervisor {
   private apis: ApiDefinition[] = [];
   private apisGen = 0;
   private apisWaiters: ApisWaiter[] = [];
+  /** Writes a record a shard hands over (set by the gateway); the shard is answered `produced`. */
+  onProduce: ((shard: ShardHandle, req: ProduceRequest) => void) | undefined;
 
   constructor(
     private readonly config: GatewayConfig,
@@ -196,6 +198,12 @@ export class Supervisor {
       case 'stats':
         shard.connections = msg.connections;
         break;
+      case 'produce': {
+        const { t: _t, ...req } = msg;
+        if (this.onProduce) this.onProduce(shard, req);
+        else if (req.id !== 0) shard.send({ t: 'produced', id: req.id, error: 'Kafka is not configured' });
+        break;
+      }
     }
   }
 

@@ -14,6 +14,11 @@
  *   started, the client's connection is closed: a status can no longer be changed, and a cut
  *   connection is the only way to tell the client its response is incomplete.
  *
+ * - `response_from: http_async | kafka` (`awaitReply`): an upstream 202 is not relayed; its body is
+ *   read and dropped (the keep-alive connection stays usable) and the client's response is handed
+ *   to the waiting-requests table, which answers it with the correlated reply or 504. Any other
+ *   upstream status is relayed as above and the wait is released.
+ *
  * uWS rules followed here: onAborted and onData are registered before the handler returns; the
  * response is never touched after it was aborted or ended; writes from undici callbacks are corked.
  */
@@ -40,6 +45,16 @@ export interface UpstreamRequest {
   withBody: boolean;
   /** For log lines: which API and endpoint. */
   label: string;
+  /** `response_from: http_async | kafka`: a 202 from the upstream means "wait for the reply". */
+  awaitReply?: AwaitReply;
+}
+
+/** The hand-over to ../replies/waiting-requests.ts. */
+export interface AwaitReply {
+  /** The upstream answered 202: `res` is the waiting table's from now on (called corked). */
+  accepted(res: HttpResponse): void;
+  /** The upstream answered something else, failed, or the client left: nobody waits. Idempotent. */
+  released(): void;
 }
 
 export class HttpTarget {
@@ -156,6 +171,16 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     if (statusCode < 200) return; // informational: undici handles it, the client gets the final one
+    const wait = this.req.awaitReply;
+    if (wait) {
+      if (statusCode === 202) {
+        this.resumeUpload();
+        this.ended = true; // the response is the waiting table's now; the 202's body is dropped
+        this.res.cork(() => wait.accepted(this.res));
+        return;
+      }
+      wait.released();
+    }
     // An upstream answering before it read the whole request body: let the client finish sending.
     this.resumeUpload();
     this.started = true;
@@ -246,6 +271,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   private clientAborted(): void {
     this.aborted = true;
+    this.req.awaitReply?.released();
     this.upload?.destroy(new ClientGone());
     if (!this.upstreamDone) this.controller?.abort(new ClientGone());
   }
@@ -258,6 +284,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   private fail(e: unknown): void {
     if (this.aborted || this.ended) return;
+    this.req.awaitReply?.released();
     const code = (e as { code?: unknown } | null)?.code;
     if (this.started) {
       this.cut(`the upstream exchange broke off (${String(code ?? (e as Error).message)})`);

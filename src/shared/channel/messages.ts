@@ -11,12 +11,18 @@
  * every shard whenever it changes (and to a shard that starts), numbered by a generation; the
  * shard compiles its routes once and acknowledges the generation, so main can tell a client that
  * a change is live on every shard.
+ *
+ * Proxied requests that wait for an asynchronous reply (`response_from: http_async | kafka`) are
+ * named by a correlation token (shared/token) saying node, shard, incarnation and request number.
+ * Main decodes the token of a reply (POST /v3/responses or a Kafka response record) and sends the
+ * reply to that shard; the shard answers the waiting request. Requests to a `target: kafka`
+ * endpoint reach Kafka through main's producer: the shard sends `produce`, main answers `produced`.
  */
 import type { ApiDefinition } from '../apis/types.js';
 import type { WireError } from '../errors.js';
 import type { Subscription } from '../subscriptions/types.js';
 
-export const CHANNEL_VERSION = 2;
+export const CHANNEL_VERSION = 3;
 
 /** A subscriptions PUT validated by the receiving shard, to be applied by the owner. */
 export interface SubscriptionsOp {
@@ -45,6 +51,23 @@ export interface OpReply {
   headers?: Array<[string, string]>;
 }
 
+/** An asynchronous reply for a waiting proxied request (spec 6.9), already validated. */
+export interface CorrelatedReply {
+  status: number;
+  /** Extra response headers, lower-case names, safe to send (hop-by-hop and framing removed). */
+  headers: Array<[string, string]>;
+  body: Uint8Array;
+}
+
+/** A record for main's Kafka producer. `id` 0: nobody waits for the outcome (request log). */
+export interface ProduceRequest {
+  id: number;
+  topic: string;
+  key: string | null;
+  value: string;
+  headers: Record<string, string>;
+}
+
 export type ShardToMain =
   | { t: 'ready'; v: number; shard: number; incarnation: number; port: number }
   | { t: 'fatal'; reason: string }
@@ -53,13 +76,18 @@ export type ShardToMain =
   | { t: 'res'; id: number; to: number; reply: OpReply }
   | { t: 'stats'; connections: number }
   /** The shard's routes now reflect API definitions generation `gen`. */
-  | { t: 'apis-applied'; gen: number };
+  | { t: 'apis-applied'; gen: number }
+  | ({ t: 'produce' } & ProduceRequest);
 
 export type MainToShard =
   | { t: 'req'; id: number; from: number; op: ShardOp }
   | { t: 'res'; id: number; reply: OpReply }
   /** Every active API definition, generation `gen` (replaces the shard's whole set). */
   | { t: 'apis'; gen: number; apis: ApiDefinition[] }
+  /** The outcome of a `produce` with a non-zero id; `error` says why it failed. */
+  | { t: 'produced'; id: number; error?: string }
+  /** A reply for waiting request `id` of shard incarnation `incarnation`. */
+  | { t: 'reply'; incarnation: number; id: number; reply: CorrelatedReply }
   | { t: 'crash' }
   /** Fault injection: block the shard's thread for `ms` (a shard that cannot keep up). */
   | { t: 'stall'; ms: number }

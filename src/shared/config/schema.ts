@@ -107,6 +107,10 @@ export const SCHEMA: readonly SchemaEntry[] = [
     doc: 'API definitions the proxy starts with; more can be added through the internal API (/v3/apis).' },
   { env: 'PROXY_RECV_TIMEOUT', path: 'proxyRecvTimeoutMs', type: 'int', default: 5000, min: 1, max: MAX_TIMER_MS, rig: true,
     doc: 'Milliseconds a proxied request waits for its upstream: to connect (502 after that), for the response headers (504 after that), and between two pieces of the response body (the response is cut off after that).' },
+  { env: 'PROXY_HTTP_ASYNC_RESPONSE_TIMEOUT', path: 'proxyHttpAsyncResponseTimeoutMs', type: 'int', default: 5000, min: 1, max: MAX_TIMER_MS, rig: true,
+    doc: 'Milliseconds a request to a `response_from: http_async` endpoint waits, after its upstream answered 202, for the reply posted to /v3/responses (504 after that).' },
+  { env: 'PROXY_KAFKA_WRAP_NON_CLOUDEVENTS', path: 'proxyKafkaWrapNonCloudEvents', type: 'bool', default: false, rig: false,
+    doc: 'Requests to `target: kafka` endpoints whose body is not a CloudEvent are wrapped into one (JSON as `data`, anything else as `data_base64`) instead of being refused with 400.' },
   { env: 'HOST', path: 'host', type: 'string', default: 'localhost', rig: true,
     pattern: /^[^\s,;"]+$/, allowed: 'a host name or IP address',
     doc: 'Name of this gateway\'s host; its IPv4 address, looked up once at start-up, is the by= part of the forwarded header on proxied requests.' },
@@ -253,8 +257,6 @@ export const UNSUPPORTED_RIG_ENV: readonly string[] = [
   'KINESIS_ENABLED', 'KINESIS_STREAM', 'KINESIS_APP_NAME', 'KINESIS_AWS_REGION', 'KINESIS_ENDPOINT',
   'KINESIS_DYNAMODB_ENDPOINT', 'KINESIS_CLIENT_JAR', 'KINESIS_OTP_JAR', 'KINESIS_LOG_LEVEL',
   'PROXY_KINESIS_REQUEST_REGION', 'PROXY_KINESIS_RESPONSE_TIMEOUT',
-  // proxy (waiting for asynchronous HTTP responses is not supported yet)
-  'PROXY_HTTP_ASYNC_RESPONSE_TIMEOUT',
   // observability
   'LOG_FMT', 'PROMETHEUS_METRICS_ENABLED', 'JAEGER_HOST', 'JAEGER_PORT', 'JAEGER_SERVICE_NAME', 'ZIPKIN_ADDR',
   'ZIPKIN_SERVICE_NAME',
