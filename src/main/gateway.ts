@@ -25,6 +25,8 @@ import type { KafkaSource } from './kafka/consumer.js';
 import { TopicForwarder } from './kafka/http-forwarder.js';
 import { JsonProducer, PRODUCER_ACKS } from './kafka/producer.js';
 import { RecordProducer } from './kafka/record-producer.js';
+import { startReplyConsumer } from './kafka/reply-consumer.js';
+import type { ReplyConsumer } from './kafka/reply-consumer.js';
 import { ReplyRouter } from './replies/reply-router.js';
 import { Router } from './router/router.js';
 import { createTokenCodec } from '../shared/token/connection-token.js';
@@ -94,8 +96,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     }),
   });
   let kafka: KafkaSource | undefined;
+  let replyConsumer: ReplyConsumer | undefined;
   const stopKafka = async () => {
-    await kafka?.stop();
+    await Promise.all([kafka?.stop(), replyConsumer?.stop()]);
     // Submissions still on their way get a few seconds; an unreachable broker must not hold up
     // the shutdown (SHUTDOWN_TIMEOUT_MS is for the shards' clients).
     const drained = Promise.all([forwarder?.drain(), recordProducer?.drain()]);
@@ -118,16 +121,26 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       backlogBytes: () => sup.maxPendingBytes(),
       onState: (state) => log.info(`Kafka consumer ${state}`, { group: kafka?.groupId, topics: config.kafkaSourceTopics }),
     });
+    replyConsumer = startReplyConsumer({
+      config,
+      log,
+      onReply: (r) => void replies.route(r.correlation, { status: r.status, headers: r.headers, body: r.body }, false),
+      onState: (state) => log.info(`Kafka reply consumer ${state}`, { group: replyConsumer?.groupId, topics: config.proxyKafkaResponseTopics }),
+    });
   }
 
   const status = (): GatewayStatus => {
-    const kafkaState = kafka ? kafka.state() : 'disabled';
+    // Both consumers count: without the reply consumer, requests waiting for Kafka replies time out.
+    const sourceState = kafka ? kafka.state() : 'disabled';
+    const replyState = replyConsumer ? replyConsumer.state() : 'disabled';
+    const kafkaState = sourceState === 'connected' && replyState !== 'connected' ? replyState : sourceState;
+    const kafkaError = kafka?.lastError() ?? replyConsumer?.lastError();
     const shardsReady = sup.allReady();
     return {
       ready: shardsReady && (kafkaState === 'connected' || kafkaState === 'disabled'),
       shards: shardsReady ? 'ready' : 'not ready',
       kafka: kafkaState,
-      ...(kafka?.lastError() !== undefined && { kafkaError: kafka.lastError() }),
+      ...(kafkaError !== undefined && { kafkaError }),
       stats: {
         events: router.stats.events,
         unrouted: router.stats.unrouted,
@@ -138,6 +151,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         kafka_restarts: kafka?.stats.restarts ?? 0,
         kafka_produced: forwarder?.stats.produced ?? 0,
         kafka_produce_failed: forwarder?.stats.produceFailed ?? 0,
+        kafka_replies_received: replyConsumer?.stats.received ?? 0,
+        kafka_replies_invalid: replyConsumer?.stats.invalid ?? 0,
         replies_delivered: replies.stats.delivered,
         replies_forwarded: replies.stats.forwarded,
         replies_foreign: replies.stats.foreign,

@@ -3,6 +3,7 @@
  * gateway's endpoints comes here. In order, as RIG did:
  *   1. match a route (./route-table.ts); none -> 404 `{"message":"Not Found"}` without content type;
  *   2. secured endpoint: JWT check (./auth.ts); failure -> 401 `Authentication failed.` with CORS;
+ *      then REQUEST_LOG (./request-log.ts): a console line and/or a Kafka record per request;
  *   3. target `kafka` (./targets/kafka-target.ts): OPTIONS -> 204 with CORS, anything else is
  *      produced to the endpoint's topic;
  *   4. target `http`: method GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS are forwarded, others
@@ -22,6 +23,7 @@ import type { HttpRequest, HttpResponse } from '../shared/uws.js';
 import { isAuthenticated, NO_SESSION_BLACKLIST, type SessionBlacklist } from './auth.js';
 import { clientAddress, forwardedHeader, upstreamRequestHeaders } from './headers.js';
 import type { WaitingRequests } from './replies/waiting-requests.js';
+import { requestLogLine, requestLogRecord, type RequestLogRecord } from './request-log.js';
 import { compileRoutes, RouteTable } from './route-table.js';
 import { HttpTarget, type AwaitReply } from './targets/http-target.js';
 import { KafkaTarget, type KafkaTargetDeps } from './targets/kafka-target.js';
@@ -49,6 +51,8 @@ export interface ProxyDeps {
   httpAsyncTimeoutMs: number;
   /** How kafka targets reach main's producer, and their limits. */
   kafka: Omit<KafkaTargetDeps, 'waiting' | 'cors'>;
+  /** REQUEST_LOG: `console` writes a line to stdout; `kafka` hands a record to this function. */
+  requestLog: { console: boolean; kafka?: (record: RequestLogRecord) => void };
 }
 
 export class ReverseProxy {
@@ -93,6 +97,12 @@ export class ReverseProxy {
       return answer(res, snap.method, err.proxyAuthFailed(), this.unauthorizedHeaders);
     }
     const clientIp = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString('latin1'));
+    const { requestLog } = this.deps;
+    if (requestLog.console) {
+      const e = route.endpoint;
+      console.log(requestLogLine({ id: String(e['id']), method: String(e['method']), path_regex: String(e['path_regex']) }, route.targetUrl));
+    }
+    requestLog.kafka?.(requestLogRecord({ endpoint: route.endpoint, requestPath: snap.url, remoteIp: clientIp }));
     if (route.target === 'kafka') {
       if (snap.method === 'OPTIONS') return writeResponse(res, 204, '', this.kafka.corsHeaders);
       this.kafka.handle(res, {

@@ -40,6 +40,9 @@ export interface Route {
   upstream: Upstream;
   /** `transform_request_headers.add_headers`, lower-case names, when the endpoint asks for them. */
   addHeaders: ReadonlyArray<readonly [string, string]>;
+  /** The endpoint as configured and the API's `proxy.target_url`: what the request log names. */
+  endpoint: JsonObject;
+  targetUrl: string;
 }
 
 export interface RouteMatch {
@@ -116,6 +119,8 @@ export function compileRoutes(apis: readonly ApiDefinition[], env: NodeJS.Proces
         topic: typeof raw['topic'] === 'string' ? raw['topic'] : '',
         upstream,
         addHeaders: raw['transform_request_headers'] === true ? headers : [],
+        endpoint: raw,
+        targetUrl: isObject(api['proxy']) && typeof api['proxy']['target_url'] === 'string' ? api['proxy']['target_url'] : '',
       });
     }
   }

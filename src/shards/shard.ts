@@ -21,6 +21,7 @@ import { loadUws } from '../shared/uws.js';
 import type { UsListenSocket } from '../shared/uws.js';
 import { ReverseProxy } from '../proxy/proxy.js';
 import { WaitingRequests } from '../proxy/replies/waiting-requests.js';
+import type { RequestLogRecord } from '../proxy/request-log.js';
 import type { ApiDefinition } from '../shared/apis/types.js';
 import { buildApp } from './app.js';
 import type { ShardContext } from './context.js';
@@ -111,6 +112,12 @@ const proxy: ReverseProxy = new ReverseProxy({
     maxRequestBodyBytes: config.maxRequestBodyBytes,
     wrapNonCloudEvents: config.proxyKafkaWrapNonCloudEvents,
     listenPort: config.inboundPort,
+  },
+  requestLog: {
+    console: config.requestLog.includes('console'),
+    ...(config.requestLog.includes('kafka') && {
+      kafka: (record: RequestLogRecord) => link.produce({ topic: config.kafkaLogTopic, ...record }),
+    }),
   },
 });
 proxy.setApis(apis);

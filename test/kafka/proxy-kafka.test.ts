@@ -42,11 +42,13 @@ describe('kafka target', { skip, timeout: 120_000 }, () => {
   let gw: RunningGateway;
   let requests: string;
   let replies: string;
+  let logTopic: string;
   let read: { seen: Seen[]; consumer: Consumer };
 
   before(async () => {
     requests = await uniqueTopic('proxy-requests', 3);
     replies = await uniqueTopic('proxy-replies', 2);
+    logTopic = await uniqueTopic('proxy-request-log', 1);
     gw = await startGateway(undefined, {
       SHARDS: '3',
       KAFKA_BROKERS: kafkaBrokers()!,
@@ -56,6 +58,8 @@ describe('kafka target', { skip, timeout: 120_000 }, () => {
       PROXY_KAFKA_RESPONSE_KAFKA_GROUP_ID: uniqueName('proxy-replies'),
       PROXY_KAFKA_RESPONSE_TIMEOUT: '3000',
       KAFKA_RESTART_DELAY_MS: '1000',
+      REQUEST_LOG: 'console,kafka',
+      KAFKA_LOG_TOPIC: logTopic,
       PROXY_CONFIG_FILE: JSON.stringify([
         definition('kafka', [
           { id: 'publish', method: 'POST', path_regex: '/publish/(.+)', path_replacement: '/events/\\1', target: 'kafka', topic: requests },
@@ -167,6 +171,27 @@ describe('kafka target', { skip, timeout: 120_000 }, () => {
     await responder;
     assert.equal(r.status, 504);
     assert.equal(r.headers['access-control-allow-origin'], '*');
+  });
+
+  test('REQUEST_LOG=console,kafka: a CALL line on stdout and a com.rig.proxy.api.call event per matched request', async () => {
+    const log = await reader(logTopic);
+    try {
+      const r = await freshRequest(`${gw.url}/publish/logged`, { method: 'POST', body: JSON.stringify({ specversion: '1.0', id: 'logged', type: 't', source: '/s' }) });
+      assert.equal(r.status, 202);
+      const got = await waitFor(
+        () => log.seen.map((s) => JSON.parse(s.message.value!.toString())).find((e) => e.data.request_path === '/publish/logged'),
+        15_000,
+        'the request-log event',
+      );
+      assert.equal(got.type, 'com.rig.proxy.api.call');
+      assert.equal(got.specversion, '0.2');
+      assert.equal(got.source, '/rig');
+      assert.equal(got.data.remote_ip, '127.0.0.1');
+      assert.deepEqual([got.data.endpoint.id, got.data.endpoint.method, got.data.endpoint.path_regex], ['publish', 'POST', '/publish/(.+)']);
+      await waitFor(() => gw.output().includes('CALL: [publish] POST /publish/(.+) => localhost'), 5000, 'the console line');
+    } finally {
+      await log.consumer.disconnect();
+    }
   });
 
   test('the gateway stayed healthy', async () => {
