@@ -61,6 +61,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     producer = new JsonProducer(createKafka(config, log, 'producer'), log, {
       acks: PRODUCER_ACKS[config.kafkaProducerAcks],
       idempotent: config.kafkaProducerIdempotent,
+      partitioner: config.kafkaPartitioner,
     });
     const fw = new TopicForwarder(producer, config.kafkaSourceTopics[0]!, log);
     forwarder = fw;

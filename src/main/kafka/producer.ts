@@ -4,15 +4,18 @@
  * after a failure; a send while the broker is unreachable fails (and is counted by the caller)
  * instead of queueing without bound.
  */
-import { Partitioners } from 'kafkajs';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from '../../shared/logger.js';
+import { createPartitioner } from './partitioner.js';
+import type { PartitionerName } from './partitioner.js';
 
 export interface ProducerOptions {
   /** -1: all in-sync replicas (default), 1: the leader, 0: none. */
   acks?: -1 | 0 | 1;
   /** Idempotent writes (kafkajs then also limits in-flight requests per broker to keep order). */
   idempotent?: boolean;
+  /** KAFKA_PARTITIONER: partition choice for keyed records (partitioner.ts); murmur2 by default. */
+  partitioner?: PartitionerName;
 }
 
 /** KAFKA_PRODUCER_ACKS values as Kafka's acks numbers. */
@@ -56,7 +59,7 @@ export class JsonProducer {
       const p = this.kafka.producer({
         idempotent: this.opts.idempotent ?? false,
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: createPartitioner(this.opts.partitioner ?? 'murmur2'),
       });
       try {
         await p.connect();

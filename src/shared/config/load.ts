@@ -74,6 +74,9 @@ function crossFieldProblems(cfg: GatewayConfig, failed: ReadonlySet<string>): st
   if (!failed.has('KAFKA_PRODUCER_ACKS') && !failed.has('KAFKA_PRODUCER_IDEMPOTENT') && cfg.kafkaProducerIdempotent && cfg.kafkaProducerAcks !== 'all') {
     problems.push(`KAFKA_PRODUCER_IDEMPOTENT: an idempotent producer needs KAFKA_PRODUCER_ACKS=all, not ${cfg.kafkaProducerAcks} (allowed: KAFKA_PRODUCER_ACKS=all, or KAFKA_PRODUCER_IDEMPOTENT=false)`);
   }
+  if (!failed.has('REQUEST_LOG') && !failed.has('KAFKA_BROKERS') && cfg.requestLog.includes('kafka') && cfg.kafkaBrokers.length === 0) {
+    problems.push('REQUEST_LOG: kafka needs KAFKA_BROKERS, which is empty (allowed: KAFKA_BROKERS set, or REQUEST_LOG without kafka)');
+  }
   // TLS files are read when the Kafka client is built; a missing one must stop start-up, not
   // surface later as a connection error retried forever.
   if (cfg.kafkaSslEnabled && cfg.kafkaBrokers.length > 0) {

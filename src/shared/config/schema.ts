@@ -152,6 +152,23 @@ export const SCHEMA: readonly SchemaEntry[] = [
     doc: 'Acknowledgement the gateway\'s producer waits for: all in-sync replicas, the partition leader only, or none.' },
   { env: 'KAFKA_PRODUCER_IDEMPOTENT', path: 'kafkaProducerIdempotent', type: 'bool', default: false, rig: false,
     doc: 'Idempotent producer (no duplicates from retries; needs KAFKA_PRODUCER_ACKS=all and the broker\'s IDEMPOTENT_WRITE permission).' },
+  { env: 'KAFKA_PARTITIONER', path: 'kafkaPartitioner', type: 'enum', default: 'murmur2', rig: false, values: ['murmur2', 'murmur3'],
+    doc: 'Partition of a keyed record the gateway produces: murmur2 = Kafka\'s Java client (toPositive(murmur2(key)) mod partitions), murmur3 = RIG 3.0\'s (murmur3_x86_32(key) mod partitions). Records without a key go to a random partition with either.' },
+  { env: 'PROXY_KAFKA_RESPONSE_TOPICS', path: 'proxyKafkaResponseTopics', type: 'list', default: ['rig-proxy-response'], rig: true,
+    itemPattern: TOPIC_PATTERN, allowed: 'comma-separated Kafka topic names',
+    doc: 'Topics consumed for replies to proxied requests waiting with response_from "kafka".' },
+  { env: 'PROXY_KAFKA_RESPONSE_KAFKA_GROUP_ID', path: 'proxyKafkaResponseGroupId', type: 'string', default: 'rig-proxy-response', rig: true,
+    pattern: /^[A-Za-z0-9._-]{1,180}$/, allowed: '1..180 characters of A-Z a-z 0-9 . _ -',
+    doc: 'Consumer group prefix for the reply topics; each node joins its own group "<value>-<NODE_ID>" so that every node sees every reply.' },
+  { env: 'PROXY_KAFKA_RESPONSE_TIMEOUT', path: 'proxyKafkaResponseTimeoutMs', type: 'int', default: 5000, min: 1, max: MAX_TIMER_MS, rig: true,
+    doc: 'Milliseconds a proxied request with response_from "kafka" waits for its reply (504 after that).' },
+  { env: 'KAFKA_LOG_TOPIC', path: 'kafkaLogTopic', type: 'string', default: 'rig-request-log', rig: true,
+    pattern: TOPIC_PATTERN, allowed: 'a Kafka topic name',
+    doc: 'Topic of the Kafka request log (REQUEST_LOG=kafka).' },
+  // --- request log ---------------------------------------------------------------------------
+  { env: 'REQUEST_LOG', path: 'requestLog', type: 'list', default: [], rig: true,
+    itemPattern: /^(console|kafka)$/, allowed: 'comma-separated list of console, kafka; empty: no request log',
+    doc: 'Where every matched proxy request is logged: console (a CALL: line on stdout), kafka (a CloudEvent to KAFKA_LOG_TOPIC, needs KAFKA_BROKERS).' },
   // --- connections ---------------------------------------------------------------------------
   { env: 'HEARTBEAT_INTERVAL_MS', path: 'heartbeatIntervalMs', type: 'int', default: 15000, min: 1000, max: MAX_TIMER_MS, rig: false,
     doc: 'Interval of SSE heartbeat comments and WebSocket pings.' },
@@ -217,7 +234,7 @@ export function allowedDoc(e: SchemaEntry): string {
 }
 
 /**
- * RIG 3.0 variables this version does not implement yet (Kafka proxy and logging, NATS, Kinesis, asynchronous proxy responses, HTTPS,
+ * RIG 3.0 variables this version does not implement yet (Avro, NATS, Kinesis, asynchronous proxy responses, HTTPS,
  * authorization hooks, log format, metrics, tracing, Erlang clustering). They are listed so the
  * gateway can warn an operator who migrates a RIG deployment that a setting has no effect.
  */
@@ -228,17 +245,16 @@ export const UNSUPPORTED_RIG_ENV: readonly string[] = [
   'DISCOVERY_TYPE', 'DNS_NAME', 'NODE_HOST',
   // authorization hooks
   'SUBSCRIPTION_CHECK', 'SUBMISSION_CHECK',
-  // Kafka (the event source is supported; the proxy, Avro and request logging are not yet)
-  'PROXY_KAFKA_RESPONSE_TOPICS', 'PROXY_KAFKA_RESPONSE_KAFKA_GROUP_ID', 'PROXY_KAFKA_RESPONSE_TIMEOUT',
-  'KAFKA_SERIALIZER', 'KAFKA_SCHEMA_REGISTRY_HOST', 'KAFKA_LOG_TOPIC', 'KAFKA_LOG_SCHEMA',
+  // Kafka (Avro is not supported yet)
+  'KAFKA_SERIALIZER', 'KAFKA_SCHEMA_REGISTRY_HOST', 'KAFKA_LOG_SCHEMA',
   // NATS
   'NATS_SERVERS', 'NATS_SOURCE_TOPICS', 'NATSTOFILTER_QUEUE_GROUP', 'PROXY_NATS_RESPONSE_TIMEOUT',
   // Kinesis
   'KINESIS_ENABLED', 'KINESIS_STREAM', 'KINESIS_APP_NAME', 'KINESIS_AWS_REGION', 'KINESIS_ENDPOINT',
   'KINESIS_DYNAMODB_ENDPOINT', 'KINESIS_CLIENT_JAR', 'KINESIS_OTP_JAR', 'KINESIS_LOG_LEVEL',
   'PROXY_KINESIS_REQUEST_REGION', 'PROXY_KINESIS_RESPONSE_TIMEOUT',
-  // proxy (the synchronous HTTP proxy is supported; waiting for asynchronous responses and request logging are not yet)
-  'PROXY_HTTP_ASYNC_RESPONSE_TIMEOUT', 'REQUEST_LOG',
+  // proxy (waiting for asynchronous HTTP responses is not supported yet)
+  'PROXY_HTTP_ASYNC_RESPONSE_TIMEOUT',
   // observability
   'LOG_FMT', 'PROMETHEUS_METRICS_ENABLED', 'JAEGER_HOST', 'JAEGER_PORT', 'JAEGER_SERVICE_NAME', 'ZIPKIN_ADDR',
   'ZIPKIN_SERVICE_NAME',

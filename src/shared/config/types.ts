@@ -73,6 +73,18 @@ export interface GatewayConfig {
   readonly kafkaProducerAcks: 'all' | 'leader' | 'none';
   /** KAFKA_PRODUCER_IDEMPOTENT: idempotent producer (needs acks all). */
   readonly kafkaProducerIdempotent: boolean;
+  /** KAFKA_PARTITIONER: partition choice for keyed records (Java client's murmur2 or RIG's murmur3). */
+  readonly kafkaPartitioner: 'murmur2' | 'murmur3';
+  /** PROXY_KAFKA_RESPONSE_TOPICS: topics carrying replies for `response_from: "kafka"`. */
+  readonly proxyKafkaResponseTopics: readonly string[];
+  /** PROXY_KAFKA_RESPONSE_KAFKA_GROUP_ID: reply consumer group prefix; the group is `${value}-${nodeId}`. */
+  readonly proxyKafkaResponseGroupId: string;
+  /** PROXY_KAFKA_RESPONSE_TIMEOUT: ms a `response_from: "kafka"` request waits for its reply. */
+  readonly proxyKafkaResponseTimeoutMs: number;
+  /** KAFKA_LOG_TOPIC: topic of the Kafka request log. */
+  readonly kafkaLogTopic: string;
+  /** REQUEST_LOG: request log sinks (kafka needs KAFKA_BROKERS). */
+  readonly requestLog: readonly ('console' | 'kafka')[];
   /** HEARTBEAT_INTERVAL_MS: SSE heartbeat comment / WS ping interval. */
   readonly heartbeatIntervalMs: number;
   /** OUTBOUND_QUEUE_MAX_BYTES: per-connection outbound bytes held while a client does not read. */

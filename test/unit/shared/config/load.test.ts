@@ -79,8 +79,9 @@ test('the config has exactly the fields of GatewayConfig', () => {
     shutdownTimeoutMs: true, allowUwsFallback: true, faultInjection: true,
     kafkaBrokers: true, kafkaSourceTopics: true, kafkaGroupId: true, kafkaSslEnabled: true, kafkaSslCaCertFile: true,
     kafkaSslCertFile: true, kafkaSslKeyFile: true, kafkaSslKeyFilePass: true, kafkaSasl: true, kafkaRestartDelayMs: true,
-    kafkaSessionTimeoutMs: true, kafkaProducerAcks: true, kafkaProducerIdempotent: true,
-    proxyConfig: true, proxyRecvTimeoutMs: true, host: true,
+    kafkaSessionTimeoutMs: true, kafkaProducerAcks: true, kafkaProducerIdempotent: true, kafkaPartitioner: true,
+    proxyKafkaResponseTopics: true, proxyKafkaResponseGroupId: true, proxyKafkaResponseTimeoutMs: true, kafkaLogTopic: true,
+    requestLog: true, proxyConfig: true, proxyRecvTimeoutMs: true, host: true,
   };
   const jwtFields: { [K in keyof GatewayConfig['jwt']]: true } = { secretKey: true, alg: true, sessionField: true, cacheSize: true };
   const cfg = loadConfig({});
@@ -103,6 +104,8 @@ test('every variable is read', () => {
     KAFKA_SSL_ENABLED: 'true', KAFKA_SSL_CA_CERTFILE: '', KAFKA_SSL_CERTFILE: '', KAFKA_SSL_KEYFILE: '',
     KAFKA_SSL_KEYFILE_PASS: 'kp', KAFKA_SASL: 'plain:u:p', KAFKA_RESTART_DELAY_MS: '100',
     KAFKA_SESSION_TIMEOUT_MS: '45000', KAFKA_PRODUCER_ACKS: 'Leader', KAFKA_PRODUCER_IDEMPOTENT: 'no',
+    KAFKA_PARTITIONER: 'MURMUR3', PROXY_KAFKA_RESPONSE_TOPICS: 'replies-a, replies-b', PROXY_KAFKA_RESPONSE_KAFKA_GROUP_ID: 'rgrp',
+    PROXY_KAFKA_RESPONSE_TIMEOUT: '1500', KAFKA_LOG_TOPIC: 'calls', REQUEST_LOG: 'console,kafka',
     PROXY_CONFIG_FILE: JSON.stringify([API]), PROXY_RECV_TIMEOUT: '250', HOST: 'gw.example',
   });
   assert.deepEqual(JSON.parse(JSON.stringify(cfg)), {
@@ -116,6 +119,8 @@ test('every variable is read', () => {
     kafkaSslEnabled: true, kafkaSslCaCertFile: '', kafkaSslCertFile: '', kafkaSslKeyFile: '', kafkaSslKeyFilePass: 'kp',
     kafkaSasl: 'plain:u:p', kafkaRestartDelayMs: 100,
     kafkaSessionTimeoutMs: 45000, kafkaProducerAcks: 'leader', kafkaProducerIdempotent: false,
+    kafkaPartitioner: 'murmur3', proxyKafkaResponseTopics: ['replies-a', 'replies-b'], proxyKafkaResponseGroupId: 'rgrp',
+    proxyKafkaResponseTimeoutMs: 1500, kafkaLogTopic: 'calls', requestLog: ['console', 'kafka'],
     proxyConfig: [API], proxyRecvTimeoutMs: 250, host: 'gw.example',
   });
 });
@@ -173,6 +178,12 @@ test('every invalid value is reported with its variable and what is allowed', ()
     PROXY_CONFIG_FILE: ['{not json', '{}', '[1]', JSON.stringify([{ ...API, proxy: {} }]), './missing.json'],
     PROXY_RECV_TIMEOUT: ['0', 'soon'],
     HOST: ['two words', 'a,b'],
+    KAFKA_PARTITIONER: ['murmur', 'java', 'crc32'],
+    PROXY_KAFKA_RESPONSE_TOPICS: ['bad topic', 'ok,sl/ash'],
+    PROXY_KAFKA_RESPONSE_KAFKA_GROUP_ID: ['a b', 'x'.repeat(181)],
+    PROXY_KAFKA_RESPONSE_TIMEOUT: ['0', '2147483648', '5s'],
+    KAFKA_LOG_TOPIC: ['two words', 'a,b'],
+    REQUEST_LOG: ['file', 'console,stdout', 'Console', 'kafka;console'],
   };
   for (const [env, values] of Object.entries(cases)) {
     for (const value of values) {
@@ -270,7 +281,11 @@ test('describeConfig is keyed by variable and never shows a secret', () => {
 });
 
 test('unsupported RIG variables that are set are reported for a warning', () => {
-  assert.deepEqual(unsupportedRigSettings({ KAFKA_LOG_TOPIC: 'log', LOG_FMT: '', INBOUND_PORT: '1', KAFKA_BROKERS: 'b:9092' }), ['KAFKA_LOG_TOPIC']);
+  assert.deepEqual(unsupportedRigSettings({ KAFKA_LOG_SCHEMA: 'log', LOG_FMT: '', INBOUND_PORT: '1', KAFKA_BROKERS: 'b:9092' }), ['KAFKA_LOG_SCHEMA']);
+  for (const name of ['PROXY_KAFKA_RESPONSE_TOPICS', 'PROXY_KAFKA_RESPONSE_KAFKA_GROUP_ID', 'PROXY_KAFKA_RESPONSE_TIMEOUT', 'KAFKA_LOG_TOPIC', 'REQUEST_LOG']) {
+    assert.ok(!UNSUPPORTED_RIG_ENV.includes(name), `${name} is supported`);
+  }
+  assert.ok(UNSUPPORTED_RIG_ENV.includes('KAFKA_SERIALIZER'), 'Avro stays unsupported');
   for (const name of UNSUPPORTED_RIG_ENV) assert.ok(!SCHEMA.some((e) => e.env === name), name);
 });
 
@@ -315,4 +330,30 @@ test('Kafka variables: RIG defaults, lists, SASL and TLS files validated', () =>
   const tls = problemsOf({ KAFKA_BROKERS: 'a:1', KAFKA_SSL_ENABLED: 'true', KAFKA_SSL_CA_CERTFILE: '/nonexistent/ca.pem', KAFKA_SSL_CERTFILE: '/nonexistent/c.pem' });
   assert.ok(tls.some((p) => p.startsWith('KAFKA_SSL_CA_CERTFILE: "/nonexistent/ca.pem" is not a readable file')), tls.join('\n'));
   assert.ok(tls.some((p) => p.startsWith('KAFKA_SSL_CERTFILE: a client certificate needs KAFKA_SSL_KEYFILE')), tls.join('\n'));
+});
+
+test('Kafka proxy and request log variables: RIG defaults, our partitioner default, REQUEST_LOG rules', () => {
+  const cfg = loadConfig({});
+  assert.deepEqual(cfg.proxyKafkaResponseTopics, ['rig-proxy-response']);
+  assert.equal(cfg.proxyKafkaResponseGroupId, 'rig-proxy-response');
+  assert.equal(cfg.proxyKafkaResponseTimeoutMs, 5000);
+  assert.equal(cfg.kafkaLogTopic, 'rig-request-log');
+  assert.deepEqual(cfg.requestLog, []);
+  assert.equal(cfg.kafkaPartitioner, 'murmur2', 'Kafka\'s Java client partitioner unless RIG\'s is asked for');
+  assert.equal(loadConfig({ KAFKA_PARTITIONER: 'murmur3' }).kafkaPartitioner, 'murmur3');
+
+  assert.deepEqual(loadConfig({ REQUEST_LOG: ' console , ' }).requestLog, ['console'], 'console needs no Kafka');
+  assert.deepEqual(loadConfig({ REQUEST_LOG: 'kafka', KAFKA_BROKERS: 'k:9092' }).requestLog, ['kafka']);
+
+  // kafka without brokers is a start-up error naming both variables, like the idempotence rule.
+  const problems = problemsOf({ REQUEST_LOG: 'console,kafka' });
+  assert.deepEqual(problems, ['REQUEST_LOG: kafka needs KAFKA_BROKERS, which is empty (allowed: KAFKA_BROKERS set, or REQUEST_LOG without kafka)']);
+  // An unknown sink is reported once, on its own (not also as "kafka needs brokers").
+  const unknown = problemsOf({ REQUEST_LOG: 'kafka,syslog' });
+  assert.equal(unknown.length, 1, unknown.join('\n'));
+  assert.match(unknown[0]!, /^REQUEST_LOG: "syslog" is not valid \(allowed: comma-separated list of console, kafka; empty: no request log\)$/);
+  // A broken KAFKA_BROKERS is reported on its own too.
+  const brokers = problemsOf({ REQUEST_LOG: 'kafka', KAFKA_BROKERS: 'nope' });
+  assert.equal(brokers.length, 1, brokers.join('\n'));
+  assert.match(brokers[0]!, /^KAFKA_BROKERS: /);
 });
