@@ -30,6 +30,7 @@ import type { GatewayConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/logger.js';
 import { createKafka } from './client.js';
 import { KafkaDecodeError, decodeKafkaRecord } from './decode.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 
 /** Shard backlog above which partitions are paused (bytes of event records, see backlog.ts). */
 export const PAUSE_BYTES = 8 * 1024 * 1024;
@@ -307,26 +308,6 @@ class Source implements KafkaSource {
       await consumer.disconnect().catch(() => undefined);
     };
     await Promise.race([leave(), sleep(5000)]);
-  }
-}
-
-/** Runs `fn` at most once per interval, passing how many calls were dropped since the last run. */
-class RateLimitedLog {
-  private last = 0;
-  private dropped = 0;
-
-  constructor(private readonly intervalMs: number) {}
-
-  run(fn: (suppressed: number) => void): void {
-    const now = Date.now();
-    if (now - this.last < this.intervalMs) {
-      this.dropped++;
-      return;
-    }
-    this.last = now;
-    const suppressed = this.dropped;
-    this.dropped = 0;
-    fn(suppressed);
   }
 }
 
