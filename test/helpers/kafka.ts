@@ -47,8 +47,26 @@ async function adminClient(): Promise<Admin> {
 export async function uniqueTopic(prefix: string, partitions = 2): Promise<string> {
   const topic = uniqueName(prefix);
   const a = await adminClient();
-  await a.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  try {
+    await a.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  } catch (e) {
+    // The topic was created, but kafkajs's wait for its leaders asked a broker whose metadata did
+    // not list it yet, and gave up instead of asking again (seen with topics created side by side).
+    if (!(e instanceof Error && /does not host this topic-partition/.test(e.message))) throw e;
+    await waitForLeaders(a, topic, partitions);
+  }
   return topic;
+}
+
+async function waitForLeaders(a: Admin, topic: string, partitions: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const meta = await a.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+    const led = meta?.topics[0]?.partitions.filter((p) => p.leader >= 0).length ?? 0;
+    if (led === partitions) return;
+    if (Date.now() > deadline) throw new Error(`topic ${topic}: ${led} of ${partitions} partitions have a leader after 20 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 let producer: Producer | undefined;

@@ -59,6 +59,7 @@ async function producedPartitions(partitioner: string, keys: Array<string | null
 test('murmur2 (default): keys land where Kafka\'s Java client puts them', { skip, timeout: 60_000 }, async () => {
   assert.equal(loadConfig({}).kafkaPartitioner, 'murmur2');
   const got = await producedPartitions('murmur2', Object.keys(JAVA_MURMUR2));
+  assert.deepEqual([...new Set(got.map((g) => g.key))].sort(), Object.keys(JAVA_MURMUR2).sort());
   for (const { key, partition } of got) assert.equal(partition, (JAVA_MURMUR2[key!]! & 0x7fffffff) % 6, `key ${key}`);
   assert.ok(new Set(got.map((g) => g.partition)).size > 1, 'the keys spread over several partitions');
 });
@@ -66,7 +67,9 @@ test('murmur2 (default): keys land where Kafka\'s Java client puts them', { skip
 test('murmur3: keys land on murmur3_x86_32(key) mod 6, as RIG 3.0 placed them', { skip, timeout: 60_000 }, async () => {
   const keys = [...Object.keys(JAVA_MURMUR2), 'hello', 'a', 'ab', ...Array.from({ length: 20 }, (_, i) => `order-${i}`)];
   const got = await producedPartitions('murmur3', keys);
-  assert.equal(got.length, keys.length);
+  // A retried produce request may write a record twice (the producer is not idempotent here);
+  // what counts is that every key is there, on its partition.
+  assert.deepEqual([...new Set(got.map((g) => g.key))].sort(), [...keys].sort());
   for (const { key, partition } of got) assert.equal(partition, murmur3x86_32(Buffer.from(key!, 'utf8')) % 6, `key ${key}`);
   // Not the same placement as murmur2: the choice matters for consumers relying on key order.
   assert.ok(Object.keys(JAVA_MURMUR2).some((k) => murmur3x86_32(Buffer.from(k)) % 6 !== (JAVA_MURMUR2[k]! & 0x7fffffff) % 6));
@@ -75,7 +78,7 @@ test('murmur3: keys land on murmur3_x86_32(key) mod 6, as RIG 3.0 placed them', 
 test('keyless records are spread over the partitions with either partitioner', { skip, timeout: 60_000 }, async () => {
   for (const name of ['murmur2', 'murmur3']) {
     const got = await producedPartitions(name, Array.from({ length: 120 }, () => null));
-    assert.equal(got.length, 120);
+    assert.ok(got.length >= 120);
     assert.ok(new Set(got.map((g) => g.partition)).size >= 4, `${name}: keyless records on ${new Set(got.map((g) => g.partition)).size} partitions`);
   }
 });
