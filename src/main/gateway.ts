@@ -23,6 +23,9 @@ import { startKafkaSource } from './kafka/consumer.js';
 import type { KafkaSource } from './kafka/consumer.js';
 import { TopicForwarder } from './kafka/http-forwarder.js';
 import { JsonProducer, PRODUCER_ACKS } from './kafka/producer.js';
+import { eventMetrics } from './metrics/event-metrics.js';
+import { startProcessMetrics } from './metrics/process-metrics.js';
+import { MetricsRegistry } from './metrics/registry.js';
 import { Router } from './router/router.js';
 import { Supervisor } from './supervisor/supervisor.js';
 
@@ -44,6 +47,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   });
   supervisor = new Supervisor(config, router, createRateLimitBuffer(), log, { hostIp: await hostIpv4(config.host, log) });
   const sup = supervisor;
+  // Before the shards start: their first reports must find the registry.
+  const metrics = config.prometheusMetricsEnabled ? new MetricsRegistry() : undefined;
+  if (metrics) sup.onProxyRequests = (counts) => metrics.addProxyRequests(counts);
 
   // API definitions of the proxy: seeded from PROXY_CONFIG_FILE (validated by the config loader);
   // the shards start with them.
@@ -114,11 +120,26 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     };
   };
 
+  const processMetrics = metrics && startProcessMetrics();
+  if (metrics && processMetrics) {
+    metrics.register(() =>
+      eventMetrics({
+        router,
+        kafka: kafka && { topics: config.kafkaSourceTopics, stats: kafka.stats },
+        forwarder,
+        connections: () => sup.shards.reduce((n, s) => n + s.connections, 0),
+      }),
+    );
+    metrics.register(processMetrics.collect);
+  }
+
   const api: TemplatedApp = buildInternalApi(uws, {
     config, router, supervisor, log, faultInjection: config.faultInjection, status, apis, publishApis,
+    metrics: metrics && (() => metrics.render()),
   });
   const apiSocket = await new Promise<UsListenSocket | false>((resolve) => api.listen(config.apiHttpHost, config.apiHttpPort, resolve));
   if (!apiSocket) {
+    processMetrics?.stop();
     api.close();
     await stopKafka();
     await supervisor.stop(config.shutdownTimeoutMs);
@@ -141,6 +162,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         const clean = await sup.stop(config.shutdownTimeoutMs);
         uws.us_listen_socket_close(apiSocket);
         api.close();
+        processMetrics?.stop();
         return clean;
       })();
       return stopped;

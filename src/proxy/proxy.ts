@@ -7,17 +7,20 @@
  *      asynchronous response (`response_from`) answer 501 until they are;
  *   4. method: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS are forwarded, others -> 405;
  *   5. headers (./headers.ts) and the upstream exchange (./targets/http-target.ts).
+ * Each request is counted once, where its outcome is decided (`rig_proxy_requests_total`,
+ * ./request-metrics.ts; the upstream's outcome is reported by the exchange).
  * The routes are compiled once per change of the API definitions, which main sends.
  */
 import type { ApiDefinition } from '../shared/apis/types.js';
 import { err, type GatewayError } from '../shared/errors.js';
-import { errorResponse, snapshot, statusLine, writeResponse, type Headers } from '../shared/http/uws-http.js';
+import { errorResponse, snapshot, statusLine, writeResponse, type Headers, type RequestSnapshot } from '../shared/http/uws-http.js';
 import type { JwtVerifier } from '../shared/jwt/verifier.js';
 import type { Logger } from '../shared/logger.js';
 import type { HttpRequest, HttpResponse } from '../shared/uws.js';
 import { isAuthenticated, NO_SESSION_BLACKLIST, type SessionBlacklist } from './auth.js';
 import { forwardedHeader, upstreamRequestHeaders } from './headers.js';
-import { compileRoutes, RouteTable } from './route-table.js';
+import { NOT_APPLICABLE, type ProxyRequestCounter, type ProxyRequestStatus } from './request-metrics.js';
+import { compileRoutes, RouteTable, type Route } from './route-table.js';
 import { HttpTarget } from './targets/http-target.js';
 
 const FORWARDED_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
@@ -37,6 +40,8 @@ export interface ProxyDeps {
   /** Environment for `use_env` upstreams. */
   env: NodeJS.ProcessEnv;
   blacklist?: SessionBlacklist;
+  /** PROMETHEUS_METRICS_ENABLED: counts every request's outcome. */
+  metrics?: ProxyRequestCounter;
 }
 
 export class ReverseProxy {
@@ -72,19 +77,31 @@ export class ReverseProxy {
       return;
     }
     const match = this.table.match(snap.method, snap.url);
-    if (!match) return answer(res, snap.method, err.notFoundProxy());
+    if (!match) {
+      this.count(snap, undefined, 'not_found');
+      return answer(res, snap.method, err.notFoundProxy());
+    }
     const { route } = match;
     if (route.auth && !isAuthenticated(route.auth, snap.headers, snap.query, this.deps.jwt, this.blacklist)) {
+      this.count(snap, route, 'unauthorized');
       return answer(res, snap.method, err.proxyAuthFailed(), this.unauthorizedHeaders);
     }
-    if (route.target !== 'http') return answer(res, snap.method, err.proxyTargetNotSupported(`target ${route.target}`));
+    if (route.target !== 'http') {
+      this.count(snap, route, 'not_implemented');
+      return answer(res, snap.method, err.proxyTargetNotSupported(`target ${route.target}`));
+    }
     if (route.responseFrom !== 'http') {
+      this.count(snap, route, 'not_implemented');
       return answer(res, snap.method, err.proxyTargetNotSupported(`response_from ${route.responseFrom}`));
     }
-    if (!FORWARDED_METHODS.has(snap.method)) return answer(res, snap.method, err.proxyMethodNotAllowed());
+    if (!FORWARDED_METHODS.has(snap.method)) {
+      this.count(snap, route, 'bad_request');
+      return answer(res, snap.method, err.proxyMethodNotAllowed());
+    }
     const label = `${route.apiId}/${route.endpointId}`;
     if (!route.upstream.ok) {
       this.deps.log.warn(`proxy ${label}: no usable upstream (${route.upstream.reason}), answering 502`);
+      this.count(snap, route, 'unreachable');
       return answer(res, snap.method, err.proxyBadGateway());
     }
     const withBody = BODY_METHODS.has(snap.method);
@@ -101,13 +118,23 @@ export class ReverseProxy {
       }),
       withBody,
       label,
+      onOutcome: this.deps.metrics && outcomeCounter(this.deps.metrics, snap.method, snap.url, route),
     });
   };
+
+  private count(snap: RequestSnapshot, route: Route | undefined, status: ProxyRequestStatus): void {
+    this.deps.metrics?.count(snap.method, snap.url, route?.target ?? NOT_APPLICABLE, route?.responseFrom ?? NOT_APPLICABLE, status);
+  }
 
   /** Ends the upstream connections (shard shutdown). */
   close(): Promise<void> {
     return this.http.close();
   }
+}
+
+/** Counts the upstream exchange's outcome (keeps only the labels, not the request's headers). */
+function outcomeCounter(metrics: ProxyRequestCounter, method: string, path: string, route: Route): (status: ProxyRequestStatus) => void {
+  return (status) => metrics.count(method, path, route.target, route.responseFrom, status);
 }
 
 /** An answer of the proxy itself, synchronously in the handler (HEAD gets no body). */

@@ -20,6 +20,7 @@ import { createTokenCodec } from '../shared/token/connection-token.js';
 import { loadUws } from '../shared/uws.js';
 import type { UsListenSocket } from '../shared/uws.js';
 import { ReverseProxy } from '../proxy/proxy.js';
+import { ProxyRequestCounter } from '../proxy/request-metrics.js';
 import type { ApiDefinition } from '../shared/apis/types.js';
 import { buildApp } from './app.js';
 import type { ShardContext } from './context.js';
@@ -90,6 +91,7 @@ const link: MainLink = new MainLink(port, {
   },
 });
 
+const proxyMetrics = config.prometheusMetricsEnabled ? new ProxyRequestCounter() : undefined;
 const jwt = createJwtVerifier({ alg: config.jwt.alg, secretKey: config.jwt.secretKey, cacheSize: config.jwt.cacheSize });
 const proxy: ReverseProxy = new ReverseProxy({
   maxHeaderValueBytes: config.maxHeaderValueBytes,
@@ -99,6 +101,7 @@ const proxy: ReverseProxy = new ReverseProxy({
   jwt,
   log,
   env: process.env,
+  metrics: proxyMetrics,
 });
 proxy.setApis(apis);
 
@@ -143,6 +146,14 @@ const sweeper = setInterval(() => {
 const stats = setInterval(() => link.send({ t: 'stats', connections: hub.size }), 5000);
 stats.unref();
 
+// Proxy request counts since the last report; main keeps the totals (GET /metrics).
+const reportMetrics = (): void => {
+  const proxyRequests = proxyMetrics?.takeDelta();
+  if (proxyRequests) link.send({ t: 'metrics', proxyRequests });
+};
+const metricsReporter = proxyMetrics ? setInterval(reportMetrics, 1000) : undefined;
+metricsReporter?.unref();
+
 app.listen(config.inboundHost, config.inboundPort, (socket) => {
   if (!socket) {
     // Named like the internal API's failure, so the operator knows which setting to change.
@@ -165,12 +176,14 @@ function shutdown(why: string): void {
   clearInterval(heartbeat);
   clearInterval(sweeper);
   clearInterval(stats);
+  clearInterval(metricsReporter);
   for (const conn of [...hub.all()]) conn.close(DISCONNECT.shutdown);
   // Give the final frames a moment to reach the kernel before every socket is closed. Closing the
   // app aborts proxied requests still in flight, which aborts their upstream requests.
   setTimeout(() => {
     app.close();
     proxy.close().catch((e) => log.warn('closing upstream connections failed', { error: e }));
+    reportMetrics(); // what was counted since the last report; main reads it when the shard has ended
     port.close();
   }, 100);
 }

@@ -15,7 +15,7 @@ import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_thread
 import type { MessagePort } from 'node:worker_threads';
 import { TAG_EVENTS, readFrame } from '../../shared/channel/port.js';
 import { CHANNEL_VERSION } from '../../shared/channel/messages.js';
-import type { ShardToMain } from '../../shared/channel/messages.js';
+import type { ProxyRequestCount, ShardToMain } from '../../shared/channel/messages.js';
 import type { ApiDefinition } from '../../shared/apis/types.js';
 import type { GatewayConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/logger.js';
@@ -59,6 +59,8 @@ export class Supervisor {
   private apis: ApiDefinition[] = [];
   private apisGen = 0;
   private apisWaiters: ApisWaiter[] = [];
+  /** Receives the proxy request counts shards report (set by the gateway when metrics are enabled). */
+  onProxyRequests: ((counts: ProxyRequestCount[]) => void) | undefined;
 
   constructor(
     private readonly config: GatewayConfig,
@@ -195,6 +197,9 @@ export class Supervisor {
         break;
       case 'stats':
         shard.connections = msg.connections;
+        break;
+      case 'metrics':
+        this.onProxyRequests?.(msg.proxyRequests);
         break;
     }
   }

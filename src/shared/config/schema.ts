@@ -170,6 +170,8 @@ export const SCHEMA: readonly SchemaEntry[] = [
   // --- process -------------------------------------------------------------------------------
   { env: 'LOG_LEVEL', path: 'logLevel', type: 'enum', default: 'warn', rig: true, values: ['debug', 'info', 'warn', 'error'],
     doc: 'Least severe log level written.' },
+  { env: 'PROMETHEUS_METRICS_ENABLED', path: 'prometheusMetricsEnabled', type: 'bool', default: true, rig: true,
+    doc: 'Serve GET /metrics on the internal API (Prometheus text format) and count proxied requests in the shards; false: /metrics answers 404.' },
   { env: 'SHUTDOWN_TIMEOUT_MS', path: 'shutdownTimeoutMs', type: 'int', default: 10000, min: 0, max: MAX_TIMER_MS, rig: false,
     doc: 'How long SIGTERM waits for shards to close their connections before exiting.' },
   { env: 'UWS_ALLOW_FALLBACK', path: 'allowUwsFallback', type: 'bool', default: false, rig: false,
@@ -218,7 +220,7 @@ export function allowedDoc(e: SchemaEntry): string {
 
 /**
  * RIG 3.0 variables this version does not implement yet (Kafka proxy and logging, NATS, Kinesis, asynchronous proxy responses, HTTPS,
- * authorization hooks, log format, metrics, tracing, Erlang clustering). They are listed so the
+ * authorization hooks, log format, tracing, Erlang clustering). They are listed so the
  * gateway can warn an operator who migrates a RIG deployment that a setting has no effect.
  */
 export const UNSUPPORTED_RIG_ENV: readonly string[] = [
@@ -240,6 +242,6 @@ export const UNSUPPORTED_RIG_ENV: readonly string[] = [
   // proxy (the synchronous HTTP proxy is supported; waiting for asynchronous responses and request logging are not yet)
   'PROXY_HTTP_ASYNC_RESPONSE_TIMEOUT', 'REQUEST_LOG',
   // observability
-  'LOG_FMT', 'PROMETHEUS_METRICS_ENABLED', 'JAEGER_HOST', 'JAEGER_PORT', 'JAEGER_SERVICE_NAME', 'ZIPKIN_ADDR',
+  'LOG_FMT', 'JAEGER_HOST', 'JAEGER_PORT', 'JAEGER_SERVICE_NAME', 'ZIPKIN_ADDR',
   'ZIPKIN_SERVICE_NAME',
 ];
