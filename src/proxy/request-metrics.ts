@@ -5,7 +5,7 @@
  * string key and a Map lookup; nothing is sent while nothing was counted.
  */
 import type { ProxyRequestCount } from '../shared/channel/messages.js';
-import { MAX_PROXY_LABEL_SETS, NOT_APPLICABLE, ProxyRequestTable, type ProxyRequestRow } from '../shared/metrics/proxy-request-table.js';
+import { MAX_PROXY_LABEL_SETS, NOT_APPLICABLE, ProxyRequestTable } from '../shared/metrics/proxy-request-table.js';
 
 /**
  * RIG's statuses (spec 10.1), plus `unauthorized` (a secured endpoint refused the JWT; RIG did not
@@ -17,30 +17,28 @@ export type ProxyRequestStatus =
 
 export { NOT_APPLICABLE };
 
+/**
+ * Holds only what was counted since the last report: main keeps the totals and applies the cap
+ * that matters (label sets ever seen). The cap here bounds one report: more distinct label sets
+ * than that within one second fold into path "(other)" already in the shard.
+ */
 export class ProxyRequestCounter {
-  /** Label sets seen by this shard; `count` is what was counted since the last delta. */
   private readonly table: ProxyRequestTable;
-  /** Rows whose count went from 0 to 1 since the last delta. */
-  private dirty: ProxyRequestRow[] = [];
 
   constructor(maxLabelSets = MAX_PROXY_LABEL_SETS) {
     this.table = new ProxyRequestTable(maxLabelSets);
   }
 
   count(method: string, path: string, target: string, responseFrom: string, status: ProxyRequestStatus): void {
-    const row = this.table.add(method, path, target, responseFrom, status, 1);
-    if (row.count === 1) this.dirty.push(row);
+    this.table.add(method, path, target, responseFrom, status, 1);
   }
 
   /** What was counted since the previous call, or undefined when nothing was. */
   takeDelta(): ProxyRequestCount[] | undefined {
-    if (this.dirty.length === 0) return undefined;
+    if (this.table.size === 0) return undefined;
     const out: ProxyRequestCount[] = [];
-    for (const row of this.dirty) {
-      out.push([row.method, row.path, row.target, row.responseFrom, row.status, row.count]);
-      row.count = 0;
-    }
-    this.dirty = [];
+    for (const row of this.table.rows()) out.push([row.method, row.path, row.target, row.responseFrom, row.status, row.count]);
+    this.table.clear();
     return out;
   }
 }

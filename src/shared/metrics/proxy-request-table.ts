@@ -1,7 +1,7 @@
 /**
  * Counts of `rig_proxy_requests_total` by label set, with a cap on the number of label sets.
  * Used on both sides of the channel: a shard counts here what it reports next (proxy/request-
- * metrics.ts), main keeps the totals here (main/metrics/registry.ts).
+ * metrics.ts; emptied after each report), main keeps the totals here (main/metrics/registry.ts).
  *
  * The path label is the raw request path, so a scanner trying random URLs would add a label set
  * per request and grow memory (and every scrape) without end. Once `maxLabelSets` label sets
@@ -14,7 +14,7 @@
 export const NOT_APPLICABLE = 'N/A';
 /** Path (and non-standard method) of the label sets counted beyond the cap. */
 export const OTHER = '(other)';
-/** Distinct label sets kept per shard and in main before new ones are folded. */
+/** Distinct label sets kept (in main; in a shard per report) before new ones are folded. */
 export const MAX_PROXY_LABEL_SETS = 1000;
 
 const STANDARD_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
@@ -53,6 +53,10 @@ export class ProxyRequestTable {
 
   rows(): IterableIterator<ProxyRequestRow> {
     return this.byKey.values();
+  }
+
+  clear(): void {
+    this.byKey.clear();
   }
 
   get size(): number {
