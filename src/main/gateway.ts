@@ -28,6 +28,9 @@ import { RecordProducer } from './kafka/record-producer.js';
 import { startReplyConsumer } from './kafka/reply-consumer.js';
 import type { ReplyConsumer } from './kafka/reply-consumer.js';
 import { ReplyRouter } from './replies/reply-router.js';
+import { eventMetrics } from './metrics/event-metrics.js';
+import { startProcessMetrics } from './metrics/process-metrics.js';
+import { MetricsRegistry } from './metrics/registry.js';
 import { Router } from './router/router.js';
 import { createTokenCodec } from '../shared/token/connection-token.js';
 import { Supervisor } from './supervisor/supervisor.js';
@@ -50,6 +53,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   });
   supervisor = new Supervisor(config, router, createRateLimitBuffer(), log, { hostIp: await hostIpv4(config.host, log) });
   const sup = supervisor;
+  // Before the shards start: their first reports must find the registry.
+  const metrics = config.prometheusMetricsEnabled ? new MetricsRegistry() : undefined;
+  if (metrics) sup.onProxyRequests = (counts) => metrics.addProxyRequests(counts);
 
   // API definitions of the proxy: seeded from PROXY_CONFIG_FILE (validated by the config loader);
   // the shards start with them.
@@ -162,11 +168,27 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     };
   };
 
+  const processMetrics = metrics && startProcessMetrics();
+  if (metrics && processMetrics) {
+    metrics.register(() =>
+      eventMetrics({
+        router,
+        kafka: kafka && { topics: config.kafkaSourceTopics, stats: kafka.stats },
+        forwarder,
+        records: recordProducer?.stats,
+        connections: () => sup.shards.reduce((n, s) => n + s.connections, 0),
+      }),
+    );
+    metrics.register(processMetrics.collect);
+  }
+
   const api: TemplatedApp = buildInternalApi(uws, {
     config, router, supervisor, log, faultInjection: config.faultInjection, status, apis, publishApis, replies,
+    metrics: metrics && (() => metrics.render()),
   });
   const apiSocket = await new Promise<UsListenSocket | false>((resolve) => api.listen(config.apiHttpHost, config.apiHttpPort, resolve));
   if (!apiSocket) {
+    processMetrics?.stop();
     api.close();
     await stopKafka();
     await supervisor.stop(config.shutdownTimeoutMs);
@@ -189,6 +211,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         const clean = await sup.stop(config.shutdownTimeoutMs);
         uws.us_listen_socket_close(apiSocket);
         api.close();
+        processMetrics?.stop();
         return clean;
       })();
       return stopped;

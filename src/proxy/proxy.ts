@@ -12,11 +12,13 @@
  *      it as the `correlation` query parameter, Kafka inside the event) and, if the upstream says
  *      202, waits for the reply (./replies/waiting-requests.ts).
  * Targets kinesis and nats, and waiting for kinesis or nats replies, answer 501.
+ * Each request is counted once, where its outcome is decided (`rig_proxy_requests_total`,
+ * ./request-metrics.ts; the upstream's outcome is reported by the exchange).
  * The routes are compiled once per change of the API definitions, which main sends.
  */
 import type { ApiDefinition } from '../shared/apis/types.js';
 import { err, type GatewayError } from '../shared/errors.js';
-import { errorResponse, snapshot, statusLine, writeResponse, type Headers } from '../shared/http/uws-http.js';
+import { errorResponse, snapshot, statusLine, writeResponse, type Headers, type RequestSnapshot } from '../shared/http/uws-http.js';
 import type { JwtVerifier } from '../shared/jwt/verifier.js';
 import type { Logger } from '../shared/logger.js';
 import type { HttpRequest, HttpResponse } from '../shared/uws.js';
@@ -24,7 +26,8 @@ import { isAuthenticated, NO_SESSION_BLACKLIST, type SessionBlacklist } from './
 import { clientAddress, forwardedHeader, upstreamRequestHeaders } from './headers.js';
 import type { WaitingRequests } from './replies/waiting-requests.js';
 import { requestLogLine, requestLogRecord, type RequestLogRecord } from './request-log.js';
-import { compileRoutes, RouteTable } from './route-table.js';
+import { NOT_APPLICABLE, type ProxyRequestCounter, type ProxyRequestStatus } from './request-metrics.js';
+import { compileRoutes, RouteTable, type Route } from './route-table.js';
 import { HttpTarget, type AwaitReply } from './targets/http-target.js';
 import { KafkaTarget, type KafkaTargetDeps } from './targets/kafka-target.js';
 
@@ -53,6 +56,8 @@ export interface ProxyDeps {
   kafka: Omit<KafkaTargetDeps, 'waiting' | 'cors'>;
   /** REQUEST_LOG: `console` writes a line to stdout; `kafka` hands a record to this function. */
   requestLog: { console: boolean; kafka?: (record: RequestLogRecord) => void };
+  /** PROMETHEUS_METRICS_ENABLED: counts every request's outcome. */
+  metrics?: ProxyRequestCounter;
 }
 
 export class ReverseProxy {
@@ -91,9 +96,13 @@ export class ReverseProxy {
       return;
     }
     const match = this.table.match(snap.method, snap.url);
-    if (!match) return answer(res, snap.method, err.notFoundProxy());
+    if (!match) {
+      this.count(snap, undefined, 'not_found');
+      return answer(res, snap.method, err.notFoundProxy());
+    }
     const { route } = match;
     if (route.auth && !isAuthenticated(route.auth, snap.headers, snap.query, this.deps.jwt, this.blacklist)) {
+      this.count(snap, route, 'unauthorized');
       return answer(res, snap.method, err.proxyAuthFailed(), this.unauthorizedHeaders);
     }
     const clientIp = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString('latin1'));
@@ -104,26 +113,37 @@ export class ReverseProxy {
     }
     requestLog.kafka?.(requestLogRecord({ endpoint: route.endpoint, requestPath: snap.url, remoteIp: clientIp }));
     if (route.target === 'kafka') {
-      if (snap.method === 'OPTIONS') return writeResponse(res, 204, '', this.kafka.corsHeaders);
+      if (snap.method === 'OPTIONS') {
+        this.count(snap, route, 'ok');
+        return writeResponse(res, 204, '', this.kafka.corsHeaders);
+      }
       this.kafka.handle(res, {
         snap,
         path: match.path,
         topic: route.topic,
         waitForReply: route.responseFrom === 'kafka',
         clientIp,
-        done: () => undefined,
+        done: (outcome) => this.count(snap, route, outcome),
       });
       return;
     }
-    if (route.target !== 'http') return answer(res, snap.method, err.proxyTargetNotSupported(`target ${route.target}`));
+    if (route.target !== 'http') {
+      this.count(snap, route, 'not_implemented');
+      return answer(res, snap.method, err.proxyTargetNotSupported(`target ${route.target}`));
+    }
     const waits = route.responseFrom === 'http_async' || route.responseFrom === 'kafka';
     if (!waits && route.responseFrom !== 'http') {
+      this.count(snap, route, 'not_implemented');
       return answer(res, snap.method, err.proxyTargetNotSupported(`response_from ${route.responseFrom}`));
     }
-    if (!FORWARDED_METHODS.has(snap.method)) return answer(res, snap.method, err.proxyMethodNotAllowed());
+    if (!FORWARDED_METHODS.has(snap.method)) {
+      this.count(snap, route, 'bad_request');
+      return answer(res, snap.method, err.proxyMethodNotAllowed());
+    }
     const label = `${route.apiId}/${route.endpointId}`;
     if (!route.upstream.ok) {
       this.deps.log.warn(`proxy ${label}: no usable upstream (${route.upstream.reason}), answering 502`);
+      this.count(snap, route, 'unreachable');
       return answer(res, snap.method, err.proxyBadGateway());
     }
     const withBody = BODY_METHODS.has(snap.method);
@@ -137,6 +157,7 @@ export class ReverseProxy {
         timeoutMs: route.responseFrom === 'kafka' ? this.deps.kafka.responseTimeoutMs : this.deps.httpAsyncTimeoutMs,
         cors: this.unauthorizedHeaders,
         head: snap.method === 'HEAD',
+        onOutcome: (outcome: 'ok' | 'response_timeout') => this.count(snap, route, outcome),
       };
       awaitReply = { accepted: (r) => waiting.accept(slot.id, r, opts), released: () => waiting.release(slot.id) };
     }
@@ -153,8 +174,13 @@ export class ReverseProxy {
       withBody,
       label,
       ...(awaitReply && { awaitReply }),
+      onOutcome: this.deps.metrics && outcomeCounter(this.deps.metrics, snap.method, snap.url, route),
     });
   };
+
+  private count(snap: RequestSnapshot, route: Route | undefined, status: ProxyRequestStatus): void {
+    this.deps.metrics?.count(snap.method, snap.url, route?.target ?? NOT_APPLICABLE, route?.responseFrom ?? NOT_APPLICABLE, status);
+  }
 
   /** Ends the upstream connections (shard shutdown). */
   close(): Promise<void> {
@@ -174,6 +200,11 @@ export function withCorrelation(query: string, token: string): string {
   });
   kept.push(`correlation=${token}`);
   return kept.join('&');
+}
+
+/** Counts the upstream exchange's outcome (keeps only the labels, not the request's headers). */
+function outcomeCounter(metrics: ProxyRequestCounter, method: string, path: string, route: Route): (status: ProxyRequestStatus) => void {
+  return (status) => metrics.count(method, path, route.target, route.responseFrom, status);
 }
 
 /** An answer of the proxy itself, synchronously in the handler (HEAD gets no body). */

@@ -22,6 +22,7 @@ import type { UsListenSocket } from '../shared/uws.js';
 import { ReverseProxy } from '../proxy/proxy.js';
 import { WaitingRequests } from '../proxy/replies/waiting-requests.js';
 import type { RequestLogRecord } from '../proxy/request-log.js';
+import { ProxyRequestCounter } from '../proxy/request-metrics.js';
 import type { ApiDefinition } from '../shared/apis/types.js';
 import { buildApp } from './app.js';
 import type { ShardContext } from './context.js';
@@ -93,6 +94,7 @@ const link: MainLink = new MainLink(port, {
   },
 });
 
+const proxyMetrics = config.prometheusMetricsEnabled ? new ProxyRequestCounter() : undefined;
 const jwt = createJwtVerifier({ alg: config.jwt.alg, secretKey: config.jwt.secretKey, cacheSize: config.jwt.cacheSize });
 const waiting = new WaitingRequests(tokens, { nodeId: config.nodeId, shard: shardId, incarnation });
 const proxy: ReverseProxy = new ReverseProxy({
@@ -119,6 +121,7 @@ const proxy: ReverseProxy = new ReverseProxy({
       kafka: (record: RequestLogRecord) => link.produce({ topic: config.kafkaLogTopic, ...record }),
     }),
   },
+  metrics: proxyMetrics,
 });
 proxy.setApis(apis);
 
@@ -163,6 +166,14 @@ const sweeper = setInterval(() => {
 const stats = setInterval(() => link.send({ t: 'stats', connections: hub.size }), 5000);
 stats.unref();
 
+// Proxy request counts since the last report; main keeps the totals (GET /metrics).
+const reportMetrics = (): void => {
+  const proxyRequests = proxyMetrics?.takeDelta();
+  if (proxyRequests) link.send({ t: 'metrics', proxyRequests });
+};
+const metricsReporter = proxyMetrics ? setInterval(reportMetrics, 1000) : undefined;
+metricsReporter?.unref();
+
 app.listen(config.inboundHost, config.inboundPort, (socket) => {
   if (!socket) {
     // Named like the internal API's failure, so the operator knows which setting to change.
@@ -185,6 +196,7 @@ function shutdown(why: string): void {
   clearInterval(heartbeat);
   clearInterval(sweeper);
   clearInterval(stats);
+  clearInterval(metricsReporter);
   for (const conn of [...hub.all()]) conn.close(DISCONNECT.shutdown);
   waiting.closeAll();
   // Give the final frames a moment to reach the kernel before every socket is closed. Closing the
@@ -192,6 +204,7 @@ function shutdown(why: string): void {
   setTimeout(() => {
     app.close();
     proxy.close().catch((e) => log.warn('closing upstream connections failed', { error: e }));
+    reportMetrics(); // what was counted since the last report; main reads it when the shard has ended
     port.close();
   }, 100);
 }

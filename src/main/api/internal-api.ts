@@ -5,6 +5,8 @@
  *   GET  /ready                  -> 200 when shards are ready and Kafka (if configured) consumes, else 503;
  *                                   JSON body with the state either way (for orchestrators)
  *   GET  /v3/stats               -> event counters (routing, Kafka consumed/failed/produced)
+ *   GET  /metrics                -> Prometheus text format 0.0.4 (docs/metrics.md); only with
+ *                                   PROMETHEUS_METRICS_ENABLED (default), else the unknown route's 404
  *   POST /v3/messages, /v2/messages -> submit an event (no submission check, no CORS; RIG 3.3)
  *   GET, POST /v3/apis; GET, PUT, DELETE /v3/apis/:id (and /v2) -> proxy API definitions (./apis-routes.ts)
  *   POST /v3/responses (and /v2)  -> reply to a waiting `response_from: http_async` request (./responses-route.ts)
@@ -22,6 +24,7 @@ import type { Router } from '../router/router.js';
 import { registerApisRoutes } from './apis-routes.js';
 import { registerResponsesRoutes } from './responses-route.js';
 import type { ReplyRouter } from '../replies/reply-router.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus-text.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 const JSON_TYPE: [string, string] = ['content-type', 'application/json; charset=utf-8'];
@@ -45,6 +48,8 @@ export function buildInternalApi(
     /** Sends the active API definitions to the shards; resolves once they serve them. */
     publishApis: () => Promise<void>;
     replies: ReplyRouter;
+    /** The /metrics body; undefined when PROMETHEUS_METRICS_ENABLED is false. */
+    metrics?: (() => string) | undefined;
   },
 ): TemplatedApp {
   const { config, router, log } = deps;
@@ -64,6 +69,9 @@ export function buildInternalApi(
     const s = deps.status();
     writeResponse(res, 200, JSON.stringify({ kafka: s.kafka, ...s.stats }), [JSON_TYPE]);
   });
+
+  const metrics = deps.metrics;
+  if (metrics) app.get('/metrics', (res) => writeResponse(res, 200, metrics(), [['content-type', PROMETHEUS_CONTENT_TYPE]]));
 
   const messages = (res: HttpResponse, req: HttpRequest) => {
     let snap;

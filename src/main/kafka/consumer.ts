@@ -58,6 +58,8 @@ export interface KafkaSourceStats {
   pauses: number;
   /** Consumer restarts after a failure. */
   restarts: number;
+  /** `consumed` and `consumedFailed` per topic (the metrics' topic label). */
+  byTopic: Map<string, { consumed: number; failed: number }>;
 }
 
 export interface KafkaSourceOptions {
@@ -95,7 +97,7 @@ export function startKafkaSource(opts: KafkaSourceOptions): KafkaSource {
 
 class Source implements KafkaSource {
   readonly groupId: string;
-  readonly stats: KafkaSourceStats = { consumed: 0, consumedFailed: 0, pauses: 0, restarts: 0 };
+  readonly stats: KafkaSourceStats = { consumed: 0, consumedFailed: 0, pauses: 0, restarts: 0, byTopic: new Map() };
   private current: KafkaState = 'connecting';
   private readonly kafka: Kafka;
   private consumer: Consumer | undefined;
@@ -182,6 +184,12 @@ class Source implements KafkaSource {
     }
   }
 
+  private topicStats(topic: string): { consumed: number; failed: number } {
+    let t = this.stats.byTopic.get(topic);
+    if (t === undefined) this.stats.byTopic.set(topic, (t = { consumed: 0, failed: 0 }));
+    return t;
+  }
+
   private async eachBatch({ batch, resolveOffset, heartbeat, pause, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     for (const message of batch.messages) {
@@ -195,6 +203,7 @@ class Source implements KafkaSource {
         event = decodeKafkaRecord({ value: message.value, headers: message.headers ?? {} });
       } catch (e) {
         this.stats.consumedFailed++;
+        this.topicStats(topic).failed++;
         const reason = e instanceof KafkaDecodeError ? e.reason : String(e);
         this.decodeLog.run((suppressed) =>
           this.opts.log.warn('skipped a Kafka record that is not a CloudEvent', { topic, partition, offset: message.offset, reason, suppressed }),
@@ -204,8 +213,10 @@ class Source implements KafkaSource {
         try {
           this.opts.dispatch(event);
           this.stats.consumed++;
+          this.topicStats(topic).consumed++;
         } catch (e) {
           this.stats.consumedFailed++;
+          this.topicStats(topic).failed++;
           this.opts.log.error('routing a Kafka event failed', { topic, partition, offset: message.offset, error: e });
         }
       }

@@ -15,7 +15,7 @@ import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_thread
 import type { MessagePort } from 'node:worker_threads';
 import { TAG_EVENTS, readFrame } from '../../shared/channel/port.js';
 import { CHANNEL_VERSION } from '../../shared/channel/messages.js';
-import type { ProduceRequest, ShardToMain } from '../../shared/channel/messages.js';
+import type { ProduceRequest, ProxyRequestCount, ShardToMain } from '../../shared/channel/messages.js';
 import type { ApiDefinition } from '../../shared/apis/types.js';
 import type { GatewayConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/logger.js';
@@ -61,6 +61,8 @@ export class Supervisor {
   private apisWaiters: ApisWaiter[] = [];
   /** Writes a record a shard hands over (set by the gateway); the shard is answered `produced`. */
   onProduce: ((shard: ShardHandle, req: ProduceRequest) => void) | undefined;
+  /** Receives the proxy request counts shards report (set by the gateway when metrics are enabled). */
+  onProxyRequests: ((counts: ProxyRequestCount[]) => void) | undefined;
 
   constructor(
     private readonly config: GatewayConfig,
@@ -204,6 +206,9 @@ export class Supervisor {
         else if (req.id !== 0) shard.send({ t: 'produced', id: req.id, error: 'Kafka is not configured' });
         break;
       }
+      case 'metrics':
+        this.onProxyRequests?.(msg.proxyRequests);
+        break;
     }
   }
 

@@ -36,6 +36,8 @@ export interface WaitOptions {
   cors: Headers;
   /** HEAD gets status and headers only. */
   head: boolean;
+  /** Told once how the wait ended (rig_proxy_requests_total). */
+  onOutcome?: (outcome: 'ok' | 'response_timeout') => void;
 }
 
 interface Slot {
@@ -122,6 +124,7 @@ export class WaitingRequests {
 
   private answer(res: HttpResponse, opts: WaitOptions, reply: CorrelatedReply): void {
     this.stats.answered++;
+    opts.onOutcome?.('ok');
     res.writeStatus(statusLine(reply.status));
     for (const [k, v] of opts.cors) res.writeHeader(k, v);
     for (const [k, v] of reply.headers) res.writeHeader(k, v);
@@ -137,6 +140,7 @@ export class WaitingRequests {
     const { res, opts } = slot;
     if (!res || !opts) return;
     this.stats.timedOut++;
+    opts.onOutcome?.('response_timeout');
     res.cork(() => {
       res.writeStatus(statusLine(504));
       for (const [k, v] of opts.cors) res.writeHeader(k, v);

@@ -45,6 +45,11 @@ export interface UpstreamRequest {
   withBody: boolean;
   /** For log lines: which API and endpoint. */
   label: string;
+  /**
+   * Called once when the outcome is known: `ok` when the response started (any upstream status),
+   * else the failure answered. Not called when the client went away first.
+   */
+  onOutcome?: ((outcome: 'ok' | 'unreachable' | 'request_timeout') => void) | undefined;
   /** `response_from: http_async | kafka`: a 202 from the upstream means "wait for the reply". */
   awaitReply?: AwaitReply;
 }
@@ -184,6 +189,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     // An upstream answering before it read the whole request body: let the client finish sending.
     this.resumeUpload();
     this.started = true;
+    this.req.onOutcome?.('ok');
     const length = contentLength(headers['content-length']);
     const noBody = this.req.method === 'HEAD' || statusCode === 204 || statusCode === 304;
     this.mode = noBody ? 'none' : length === undefined ? 'chunked' : 'sized';
@@ -291,6 +297,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     const answer: GatewayError = code === 'UND_ERR_HEADERS_TIMEOUT' ? err.proxyGatewayTimeout() : err.proxyBadGateway();
+    this.req.onOutcome?.(code === 'UND_ERR_HEADERS_TIMEOUT' ? 'request_timeout' : 'unreachable');
     this.log.warn(`proxy ${this.req.label}: ${this.req.method} ${this.req.origin}${this.req.path} failed, answering ${answer.status}`, {
       reason: (e as Error)?.message,
       code,

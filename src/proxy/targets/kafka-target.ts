@@ -38,11 +38,11 @@ export interface KafkaExchange {
   topic: string;
   waitForReply: boolean;
   clientIp: string;
-  /** Called once with the outcome for metrics: ok, bad_request, unreachable, response_timeout. */
+  /** Called once with the outcome (rig_proxy_requests_total); not when the client left first. */
   done(outcome: KafkaOutcome): void;
 }
 
-export type KafkaOutcome = 'ok' | 'bad_request' | 'unreachable';
+export type KafkaOutcome = 'ok' | 'bad_request' | 'unreachable' | 'response_timeout';
 
 export class KafkaTarget {
   /** RIG's CORS headers of kafka-target answers. */
@@ -97,13 +97,14 @@ export class KafkaTarget {
         return this.refuse(t, x, err.kafkaProduceFailed(error), 'unreachable');
       }
       if (t.aborted) return waiting.release(slot.id);
-      x.done('ok');
       if (!x.waitForReply) {
         waiting.release(slot.id);
+        x.done('ok');
         return send(t, 202, 'Accepted.', this.corsHeaders);
       }
       t.done = true;
-      t.res.cork(() => waiting.accept(slot.id, t.res, { timeoutMs: this.deps.responseTimeoutMs, cors: this.corsHeaders, head: false }));
+      const opts = { timeoutMs: this.deps.responseTimeoutMs, cors: this.corsHeaders, head: false, onOutcome: x.done };
+      t.res.cork(() => waiting.accept(slot.id, t.res, opts));
     });
   }
 

@@ -67,6 +67,11 @@ export interface ProduceRequest {
   value: string;
   headers: Record<string, string>;
 }
+/**
+ * Proxied requests of one label set (method, path, target, response_from, status) counted by a
+ * shard since its previous `metrics` message (shared/metrics/proxy-request-table.ts).
+ */
+export type ProxyRequestCount = [method: string, path: string, target: string, responseFrom: string, status: string, count: number];
 
 export type ShardToMain =
   | { t: 'ready'; v: number; shard: number; incarnation: number; port: number }
@@ -75,6 +80,8 @@ export type ShardToMain =
   | { t: 'req'; id: number; to: number; op: ShardOp }
   | { t: 'res'; id: number; to: number; reply: OpReply }
   | { t: 'stats'; connections: number }
+  /** Sent at most once a second and only when something was counted (PROMETHEUS_METRICS_ENABLED). */
+  | { t: 'metrics'; proxyRequests: ProxyRequestCount[] }
   /** The shard's routes now reflect API definitions generation `gen`. */
   | { t: 'apis-applied'; gen: number }
   | ({ t: 'produce' } & ProduceRequest);

@@ -191,6 +191,8 @@ export const SCHEMA: readonly SchemaEntry[] = [
   // --- process -------------------------------------------------------------------------------
   { env: 'LOG_LEVEL', path: 'logLevel', type: 'enum', default: 'warn', rig: true, values: ['debug', 'info', 'warn', 'error'],
     doc: 'Least severe log level written.' },
+  { env: 'PROMETHEUS_METRICS_ENABLED', path: 'prometheusMetricsEnabled', type: 'bool', default: true, rig: true,
+    doc: 'Serve GET /metrics on the internal API (Prometheus text format) and count proxied requests in the shards; false: /metrics answers 404.' },
   { env: 'SHUTDOWN_TIMEOUT_MS', path: 'shutdownTimeoutMs', type: 'int', default: 10000, min: 0, max: MAX_TIMER_MS, rig: false,
     doc: 'How long SIGTERM waits for shards to close their connections before exiting.' },
   { env: 'UWS_ALLOW_FALLBACK', path: 'allowUwsFallback', type: 'bool', default: false, rig: false,
@@ -238,8 +240,8 @@ export function allowedDoc(e: SchemaEntry): string {
 }
 
 /**
- * RIG 3.0 variables this version does not implement yet (Avro, NATS, Kinesis, asynchronous proxy responses, HTTPS,
- * authorization hooks, log format, metrics, tracing, Erlang clustering). They are listed so the
+ * RIG 3.0 variables this version does not implement yet (Avro, NATS, Kinesis, HTTPS,
+ * authorization hooks, log format, tracing, Erlang clustering). They are listed so the
  * gateway can warn an operator who migrates a RIG deployment that a setting has no effect.
  */
 export const UNSUPPORTED_RIG_ENV: readonly string[] = [
@@ -258,6 +260,6 @@ export const UNSUPPORTED_RIG_ENV: readonly string[] = [
   'KINESIS_DYNAMODB_ENDPOINT', 'KINESIS_CLIENT_JAR', 'KINESIS_OTP_JAR', 'KINESIS_LOG_LEVEL',
   'PROXY_KINESIS_REQUEST_REGION', 'PROXY_KINESIS_RESPONSE_TIMEOUT',
   // observability
-  'LOG_FMT', 'PROMETHEUS_METRICS_ENABLED', 'JAEGER_HOST', 'JAEGER_PORT', 'JAEGER_SERVICE_NAME', 'ZIPKIN_ADDR',
+  'LOG_FMT', 'JAEGER_HOST', 'JAEGER_PORT', 'JAEGER_SERVICE_NAME', 'ZIPKIN_ADDR',
   'ZIPKIN_SERVICE_NAME',
 ];

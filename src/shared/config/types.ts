@@ -103,6 +103,8 @@ export interface GatewayConfig {
   readonly longpollTimeoutMs: number;
   /** LONGPOLL_SESSION_IDLE_MS: a session not polled for this long is ended. */
   readonly longpollSessionIdleMs: number;
+  /** PROMETHEUS_METRICS_ENABLED: serve /metrics and count proxied requests. */
+  readonly prometheusMetricsEnabled: boolean;
   /** SHUTDOWN_TIMEOUT_MS: how long SIGTERM waits for shards to drain. */
   readonly shutdownTimeoutMs: number;
   /** UWS_ALLOW_FALLBACK: run on uWS's pure-JS fallback when the native binary cannot load. */

@@ -60,6 +60,7 @@ test('defaults: RIG\'s for RIG variables, ours for the rest', () => {
   assert.equal(cfg.proxyConfig, null);
   assert.equal(cfg.proxyRecvTimeoutMs, 5000);
   assert.equal(cfg.host, 'localhost');
+  assert.equal(cfg.prometheusMetricsEnabled, true);
 });
 
 test('an idempotent producer needs KAFKA_PRODUCER_ACKS=all', () => {
@@ -76,7 +77,7 @@ test('the config has exactly the fields of GatewayConfig', () => {
     extractors: true, maxConnectionsPerMinute: true, logLevel: true, tokenSecret: true, tokenSecretIsRandom: true,
     shards: true, nodeId: true, heartbeatIntervalMs: true, outboundQueueMaxBytes: true, maxRequestBodyBytes: true,
     maxHeaderValueBytes: true, longpollBufferSize: true, longpollTimeoutMs: true, longpollSessionIdleMs: true,
-    shutdownTimeoutMs: true, allowUwsFallback: true, faultInjection: true,
+    shutdownTimeoutMs: true, allowUwsFallback: true, faultInjection: true, prometheusMetricsEnabled: true,
     kafkaBrokers: true, kafkaSourceTopics: true, kafkaGroupId: true, kafkaSslEnabled: true, kafkaSslCaCertFile: true,
     kafkaSslCertFile: true, kafkaSslKeyFile: true, kafkaSslKeyFilePass: true, kafkaSasl: true, kafkaRestartDelayMs: true,
     kafkaSessionTimeoutMs: true, kafkaProducerAcks: true, kafkaProducerIdempotent: true, kafkaPartitioner: true,
@@ -100,7 +101,7 @@ test('every variable is read', () => {
     NODE_COOKIE: 'cookie', SHARDS: '3', NODE_ID: 'gw-1.a_b', HEARTBEAT_INTERVAL_MS: '1000',
     OUTBOUND_QUEUE_MAX_BYTES: '4096', MAX_REQUEST_BODY_BYTES: '1024', MAX_HEADER_VALUE_BYTES: '256',
     LONGPOLL_BUFFER_SIZE: '100000', LONGPOLL_TIMEOUT_MS: '100', LONGPOLL_SESSION_IDLE_MS: '1000',
-    SHUTDOWN_TIMEOUT_MS: '0', UWS_ALLOW_FALLBACK: 'Yes', ENABLE_FAULT_INJECTION: '1',
+    SHUTDOWN_TIMEOUT_MS: '0', UWS_ALLOW_FALLBACK: 'Yes', ENABLE_FAULT_INJECTION: '1', PROMETHEUS_METRICS_ENABLED: 'false',
     KAFKA_BROKERS: 'k1:9092,k2:9093', KAFKA_SOURCE_TOPICS: 'events', KAFKATOFILTER_KAFKA_GROUP_ID: 'grp',
     KAFKA_SSL_ENABLED: 'true', KAFKA_SSL_CA_CERTFILE: '', KAFKA_SSL_CERTFILE: '', KAFKA_SSL_KEYFILE: '',
     KAFKA_SSL_KEYFILE_PASS: 'kp', KAFKA_SASL: 'plain:u:p', KAFKA_RESTART_DELAY_MS: '100',
@@ -117,7 +118,7 @@ test('every variable is read', () => {
     tokenSecretIsRandom: false, shards: 3, nodeId: 'gw-1.a_b', heartbeatIntervalMs: 1000,
     outboundQueueMaxBytes: 4096, maxRequestBodyBytes: 1024, maxHeaderValueBytes: 256, longpollBufferSize: 100000,
     longpollTimeoutMs: 100, longpollSessionIdleMs: 1000, shutdownTimeoutMs: 0, allowUwsFallback: true,
-    faultInjection: true, kafkaBrokers: ['k1:9092', 'k2:9093'], kafkaSourceTopics: ['events'], kafkaGroupId: 'grp',
+    faultInjection: true, prometheusMetricsEnabled: false, kafkaBrokers: ['k1:9092', 'k2:9093'], kafkaSourceTopics: ['events'], kafkaGroupId: 'grp',
     kafkaSslEnabled: true, kafkaSslCaCertFile: '', kafkaSslCertFile: '', kafkaSslKeyFile: '', kafkaSslKeyFilePass: 'kp',
     kafkaSasl: 'plain:u:p', kafkaRestartDelayMs: 100,
     kafkaSessionTimeoutMs: 45000, kafkaProducerAcks: 'leader', kafkaProducerIdempotent: false,

@@ -1,0 +1,59 @@
+/**
+ * RIG's event metrics and our connection gauge, read from counters the gateway keeps anyway
+ * (router, Kafka source, HTTP -> Kafka forwarder, shards' `stats` reports): nothing is counted
+ * twice, a scrape only reads. Label values are the configured topics, so their number is bounded.
+ */
+import type { MetricFamily, Sample } from './prometheus-text.js';
+
+export interface EventMetricsSources {
+  router: { readonly stats: { readonly events: number; readonly unrouted: number } };
+  /** The Kafka source and its configured topics; undefined without Kafka. */
+  kafka?: { readonly topics: readonly string[]; readonly stats: { readonly byTopic: ReadonlyMap<string, { consumed: number; failed: number }> } } | undefined;
+  /** The forwarder of HTTP submissions to Kafka; undefined without Kafka. */
+  forwarder?: { readonly topic: string; readonly stats: { readonly produced: number; readonly produceFailed: number } } | undefined;
+  /** Records the shards handed to main's producer (kafka-target requests, request log, replies for other nodes), per topic. */
+  records?: ReadonlyMap<string, { readonly produced: number; readonly failed: number }> | undefined;
+  /** Connections the shards reported last (every 5 s). */
+  connections: () => number;
+}
+
+export function eventMetrics(src: EventMetricsSources): MetricFamily[] {
+  const consumed: Sample[] = [];
+  const consumedFailed: Sample[] = [];
+  for (const topic of src.kafka?.topics ?? []) {
+    const t = src.kafka!.stats.byTopic.get(topic);
+    const labels = [['source', 'kafka'], ['topic', topic]] as const;
+    consumed.push({ labels, value: (t?.consumed ?? 0) + (t?.failed ?? 0) });
+    consumedFailed.push({ labels, value: t?.failed ?? 0 });
+  }
+  // Per topic: a topic may receive both forwarded submissions and shard records.
+  const byTopic = new Map<string, { produced: number; failed: number }>();
+  const add = (topic: string, produced: number, failed: number) => {
+    const t = byTopic.get(topic) ?? { produced: 0, failed: 0 };
+    t.produced += produced;
+    t.failed += failed;
+    byTopic.set(topic, t);
+  };
+  if (src.forwarder) add(src.forwarder.topic, src.forwarder.stats.produced, src.forwarder.stats.produceFailed);
+  for (const [topic, c] of src.records ?? []) add(topic, c.produced, c.failed);
+  const produced: Sample[] = [];
+  const produceFailed: Sample[] = [];
+  for (const [topic, c] of byTopic) {
+    const labels = [['target', 'kafka'], ['topic', topic]] as const;
+    produced.push({ labels, value: c.produced });
+    produceFailed.push({ labels, value: c.failed });
+  }
+  return [
+    { name: 'rig_consumed_events_total', type: 'counter', help: 'Events consumed from a source (handled and failed).', samples: consumed },
+    { name: 'rig_consumed_events_failed_total', type: 'counter', help: 'Consumed records that could not be handled (not a CloudEvent, or routing failed).', samples: consumedFailed },
+    {
+      name: 'rig_consumed_events_forwarded_total',
+      type: 'counter',
+      help: 'Events handed to at least one shard holding a matching subscription.',
+      samples: [{ value: src.router.stats.events - src.router.stats.unrouted }],
+    },
+    { name: 'rig_produced_events_total', type: 'counter', help: 'Events produced to a target.', samples: produced },
+    { name: 'rig_produced_events_failed_total', type: 'counter', help: 'Events that could not be produced (lost).', samples: produceFailed },
+    { name: 'rig_connections', type: 'gauge', help: 'Open SSE, WebSocket and long-polling connections, as the shards last reported (every 5 s).', samples: [{ value: src.connections() }] },
+  ];
+}
