@@ -27,7 +27,7 @@
  *
  * Usage: node bench/topics.mjs [--smoke|--quick] [--connections N] [--targets gateway,node,centrifuge]
  *        [--duration S] [--rate EV_PER_S] [--burst B] [--zipf S] [--seed N] [--shards N]
- *        [--per-client N] [--payload BYTES] [--wait-quiet S] [--out FILE]
+ *        [--per-client N] [--payload BYTES] [--wait-quiet S] [--env NAME=VALUE (gateway)] [--out FILE]
  * --wait-quiet S: wait up to S seconds for a second in which the machine is at most 10 % busy.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -51,7 +51,7 @@ const PROFILES = {
 };
 
 function parseArgs(argv) {
-  const o = { profile: 'quick', targets: ['gateway', 'centrifuge'], zipf: 1, seed: 42, shards: 2, perClient: 5000, payload: 100, concurrency: 200, publishConcurrency: 32, waitQuiet: 0, out: undefined };
+  const o = { profile: 'quick', targets: ['gateway', 'centrifuge'], zipf: 1, seed: 42, shards: 2, perClient: 5000, payload: 100, concurrency: 200, publishConcurrency: 32, waitQuiet: 0, env: {}, out: undefined };
   const explicit = {};
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i];
@@ -76,7 +76,12 @@ function parseArgs(argv) {
     else if (a === '--per-client') o.perClient = Math.round(num());
     else if (a === '--payload') o.payload = Math.round(num());
     else if (a === '--wait-quiet') o.waitQuiet = num();
-    else if (a === '--out') o.out = val();
+    else if (a === '--env') {
+      const kv = val();
+      const eq = kv.indexOf('=');
+      if (eq < 1) throw new Error(`--env wants NAME=VALUE, got ${kv}`);
+      o.env[kv.slice(0, eq)] = kv.slice(eq + 1);
+    } else if (a === '--out') o.out = val();
     else if (a === '--targets') {
       o.targets = val().split(',').map((t) => t.trim());
       for (const t of o.targets) if (!TARGETS.includes(t)) throw new Error(`--targets: one of ${TARGETS.join(', ')}`);
@@ -103,7 +108,7 @@ async function startServer(kind, o) {
     shards: o.shards,
     inspectPort,
     // Only the gateway reads it: which event fields subscription constraints match on.
-    env: kind === 'gateway' ? { EXTRACTORS: JSON.stringify(EXTRACTORS) } : {},
+    env: kind === 'gateway' ? { EXTRACTORS: JSON.stringify(EXTRACTORS), ...o.env } : {},
     log,
   });
   const gc = inspectPort ? await InspectorGc.connect(inspectPort, server.isolates ?? 0) : undefined;
