@@ -48,10 +48,7 @@ const ORDER = Object.keys(SCENARIOS).sort((a, b) => {
   return n(a) - n(b) || a.localeCompare(b);
 });
 /** Scenarios of perf-notes 5.2 that the suite does not run yet, listed by `list`. */
-const NOT_YET = {
-  s4: 'several subscriptions per client with skewed event keys',
-  s8: 'HTTP proxy against nginx proxy_pass and direct (bench/targets/nginx-proxy.mjs is ready)',
-};
+const NOT_YET = {};
 for (const id of Object.keys(NOT_YET)) if (SCENARIOS[id]) delete NOT_YET[id];
 
 function renderChart(c, subtitle) {

@@ -5,6 +5,10 @@
  * `{"t":"<publish time, 16 digits, µs CLOCK_MONOTONIC>","p":"<padding>"}` sized to `payloadBytes`
  * bytes of JSON. Targets deliver the body unchanged, so a client finds `"id":"<n>","data":{"t":"`
  * in what it receives and knows which event arrived and when it was published.
+ *
+ * A `route` ({data, query}) makes an event address a topic (bench/topics.mjs): `data` is put first
+ * into the data object (e.g. `"user":"42",`, what the gateway's extractors read) and `query`
+ * replaces the URL's query (e.g. `?channel=u.42` for Centrifuge).
  */
 import http from 'node:http';
 
@@ -25,21 +29,21 @@ export class Publisher {
     this.pad = 'x'.repeat(payloadBytes - 31);
   }
 
-  body(id, tUs) {
+  body(id, tUs, data = '') {
     const t = String(Math.round(tUs)).padStart(16, '0');
-    return `{"specversion":"0.2","type":"${EVENT_TYPE}","source":"fanout-bench","id":"${id}","data":{"t":"${t}","p":"${this.pad}"}}`;
+    return `{"specversion":"0.2","type":"${EVENT_TYPE}","source":"fanout-bench","id":"${id}","data":{${data}"t":"${t}","p":"${this.pad}"}}`;
   }
 
   /** Publishes the next event stamped with `tUs`; resolves with true when the server accepted it. */
-  publish(tUs) {
-    const body = this.body(this.nextId++, tUs);
+  publish(tUs, route) {
+    const body = this.body(this.nextId++, tUs, route?.data);
     return new Promise((done) => {
       const req = http.request(
         {
           host: this.url.hostname,
           port: this.url.port,
           method: this.method,
-          path: this.url.pathname + this.url.search,
+          path: this.url.pathname + (route?.query ?? this.url.search),
           agent: this.agent,
           headers: { 'content-type': this.contentType, 'content-length': Buffer.byteLength(body) },
         },

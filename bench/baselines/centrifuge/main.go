@@ -10,8 +10,12 @@
 //     anonymous user and subscribes it server-side to the channel "bench", so the connect reply
 //     ({"id":1,"result":{"client":"<uuid>","version":"","subs":{"bench":{}}}}) already means
 //     "subscribed": the library adds the subscription to its hub before it writes that reply.
-//   - POST /publish on -api-port: the request body (JSON) is published to "bench" with
-//     node.Publish, unchanged. No history and no recovery for the channel, so a publication is
+//   - Topic spread (bench/topics.mjs): a connect command whose data names channels,
+//     {"id":1,"method":0,"params":{"data":{"channels":["u.42","g0.4"]}}}, subscribes the connection
+//     server-side to those channels instead (as Centrifugo does with a token's "channels" claim);
+//     the connect reply lists them under "subs".
+//   - POST /publish on -api-port: the request body (JSON) is published to "bench" (or to the
+//     channel named by ?channel=) with node.Publish, unchanged. No history and no recovery for the channel, so a publication is
 //     encoded once and queued to every subscriber without touching a stream.
 //
 // What a subscriber receives: every publication is a JSON push
@@ -57,6 +61,31 @@ var serverSideSubs = map[string]centrifuge.SubscribeOptions{
 	channel: {},
 }
 
+// requestedSubs: the channels named in the connect command's data ({"channels": [...]}), or the
+// default "bench" subscription when there is no data.
+func requestedSubs(data []byte) (map[string]centrifuge.SubscribeOptions, error) {
+	if len(data) == 0 {
+		return serverSideSubs, nil
+	}
+	var req struct {
+		Channels []string `json:"channels"`
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		return nil, err
+	}
+	if len(req.Channels) == 0 {
+		return serverSideSubs, nil
+	}
+	subs := make(map[string]centrifuge.SubscribeOptions, len(req.Channels))
+	for _, c := range req.Channels {
+		if c == "" {
+			return nil, fmt.Errorf("empty channel name")
+		}
+		subs[c] = centrifuge.SubscribeOptions{}
+	}
+	return subs, nil
+}
+
 func main() {
 	host := flag.String("host", "127.0.0.1", "address to bind both ports to")
 	port := flag.Int("port", 8000, "public port (WebSocket at /connection/websocket)")
@@ -76,10 +105,14 @@ func main() {
 	}
 	// The default broker is the in-memory one (single node), which is what this benchmark wants.
 	node.OnConnecting(func(ctx context.Context, e centrifuge.ConnectEvent) (centrifuge.ConnectReply, error) {
+		subs, err := requestedSubs(e.Data)
+		if err != nil {
+			return centrifuge.ConnectReply{}, centrifuge.ErrorBadRequest
+		}
 		return centrifuge.ConnectReply{
 			// Empty UserID = anonymous user.
 			Credentials:   &centrifuge.Credentials{UserID: ""},
-			Subscriptions: serverSideSubs,
+			Subscriptions: subs,
 		}, nil
 	})
 	if err := node.Run(); err != nil {
@@ -119,7 +152,11 @@ func main() {
 			http.Error(w, "body is not JSON", http.StatusBadRequest)
 			return
 		}
-		if _, err := node.Publish(channel, body); err != nil {
+		target := channel
+		if c := r.URL.Query().Get("channel"); c != "" {
+			target = c
+		}
+		if _, err := node.Publish(target, body); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
