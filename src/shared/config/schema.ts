@@ -101,7 +101,7 @@ export const SCHEMA: readonly SchemaEntry[] = [
   { env: 'EXTRACTORS', path: 'extractors', type: 'json-or-path', content: 'extractors', default: null, rig: true,
     allowed: 'a path to a JSON file (absolute or relative to the working directory) or JSON text, in the extractor format',
     doc: 'Extractor configuration: which event and JWT fields subscription constraints match on.' },
-  // --- proxy (docs/proxy.md) ----------------------------------------------------------------
+  // --- proxy (docs/api-gateway.md) ----------------------------------------------------------------
   { env: 'PROXY_CONFIG_FILE', path: 'proxyConfig', type: 'json-or-path', content: 'apis', default: null, rig: true,
     allowed: 'a path to a JSON file (absolute or relative to the working directory) or JSON text: an array of API definitions',
     doc: 'API definitions the proxy starts with; more can be added through the internal API (/v3/apis).' },
