@@ -17,14 +17,14 @@
  *   length where it stays within BACKTRACKING_BUDGET steps and RE2 (the re2js package: no
  *   backtracking, time linear in the path) for longer ones;
  * - RE2 for every path when it grows exponentially (`(a+)+`) or too steeply;
- * - refused when RE2 is needed but cannot run the pattern (backreferences, lookaround, repeat
- *   counts beyond 1000): such a pattern could not be matched in bounded time.
+ * - refused when RE2 is needed but cannot run the pattern (backreferences, lookaround, a pattern
+ *   too large for RE2's cost to stay small): such a pattern could not be matched in bounded time.
  * The two engines agree on what matches and on the capture groups (test/unit/shared/apis).
  */
 import { RE2JS } from 're2js';
-import { backtrackingCost, longestPathWithin, type Cost } from './regex-cost.js';
+import { backtrackingCost, linearSize, longestPathWithin, type Cost } from './regex-cost.js';
 import { toRe2, UnsupportedByRe2 } from './regex-re2.js';
-import { parseRegex, RegexSyntaxLimit } from './regex-syntax.js';
+import { parseRegex, RegexSyntaxLimit, type Node } from './regex-syntax.js';
 
 /** Worst-case steps allowed to V8 for one pattern and path: well under a millisecond. */
 export const BACKTRACKING_BUDGET = 1 << 17;
@@ -35,6 +35,12 @@ export const BACKTRACKING_BUDGET = 1 << 17;
 const LINEAR_FACTOR_MAX = 32;
 /** Below this the backtracking engine would rarely be used: RE2 takes every path. */
 const SHORTEST_USEFUL_LIMIT = 32;
+/**
+ * RE2's time grows with the path times the pattern's size (./regex-cost.ts linearSize: about
+ * 50-100 ns per unit and path character for capture groups): bounded so "linear" stays cheap.
+ */
+const LINEAR_MAX_SOURCE = 1000;
+const LINEAR_MAX_SIZE = 300;
 
 /** Index 0 is the whole match, then the capture groups (undefined when a group took no part). */
 export type PathMatch = ArrayLike<string | undefined>;
@@ -67,10 +73,11 @@ export function compilePathRegex(pattern: string, budget = BACKTRACKING_BUDGET):
   const source = anchoredSource(pattern);
   const v8 = compileV8(source);
   if (!v8) return { ok: false, reason: INVALID_REGEX };
+  let tree: Node;
   let cost: Cost;
   let re2Source: string | Error;
   try {
-    const tree = parseRegex(source, v8.unicode);
+    tree = parseRegex(source, v8.unicode);
     cost = backtrackingCost(tree);
     re2Source = attempt(() => toRe2(tree));
   } catch (e) {
@@ -79,7 +86,7 @@ export function compilePathRegex(pattern: string, budget = BACKTRACKING_BUDGET):
   }
   const limit = longestPathWithin(cost, budget);
   if (limit === Infinity || (cost.degree <= 1 && cost.factor <= Math.min(LINEAR_FACTOR_MAX, budget))) return { ok: true, matcher: backtracking(v8.regex) };
-  const re2 = typeof re2Source === 'string' ? attempt(() => RE2JS.compile(re2Source, RE2JS.CASE_INSENSITIVE)) : re2Source;
+  const re2 = typeof re2Source === 'string' ? compileRe2(pattern, tree, re2Source) : re2Source;
   if (!(re2 instanceof Error)) {
     return { ok: true, matcher: limit < SHORTEST_USEFUL_LIMIT ? linear(re2) : mixed(v8.regex, re2, limit) };
   }
@@ -89,6 +96,14 @@ export function compilePathRegex(pattern: string, budget = BACKTRACKING_BUDGET):
     ? `must not use ${re2.message} together with nested or repeated quantifiers (its matching time could not be bounded)`
     : `is too complex to be matched in bounded time (${re2.message})`;
   return { ok: false, reason };
+}
+
+/** RE2 for the pattern, unless it is too large to run cheaply (checked first: compiling takes time too). */
+function compileRe2(pattern: string, tree: Node, re2Source: string): RE2JS | Error {
+  if (pattern.length > LINEAR_MAX_SOURCE) return new Error(`longer than ${LINEAR_MAX_SOURCE} characters`);
+  const size = linearSize(tree);
+  if (size > LINEAR_MAX_SIZE) return new Error(`it expands to about ${size} states, at most ${LINEAR_MAX_SIZE}`);
+  return attempt(() => RE2JS.compile(re2Source, RE2JS.CASE_INSENSITIVE));
 }
 
 function compileV8(source: string): { regex: RegExp; unicode: boolean } | undefined {
@@ -128,6 +143,9 @@ function mixed(regex: RegExp, re2: RE2JS, limit: number): PathMatcher {
 }
 
 function re2Exec(re2: RE2JS, path: string): PathMatch | null {
+  // RE2 finds capture groups with a slower automaton than the one that only answers whether the
+  // path matches: paths that do not match (most of what a route sees) take only the fast one.
+  if (!re2.test(path)) return null;
   const m = re2.matcher(path);
   if (!m.find()) return null;
   const groups: Array<string | undefined> = [];

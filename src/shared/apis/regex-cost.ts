@@ -46,8 +46,10 @@ function costOf(node: Node): Cost {
         return { degree: acc.degree + c.degree, factor: acc.factor * c.factor };
       }, FIXED);
     case 'alt': {
-      const costs = node.branches.map(costOf);
-      return { degree: Math.max(...costs.map((c) => c.degree)), factor: costs.reduce((sum, c) => sum + c.factor, 0) };
+      return node.branches.reduce((acc, branch) => {
+        const c = costOf(branch);
+        return { degree: Math.max(acc.degree, c.degree), factor: acc.factor + c.factor };
+      }, { degree: 0, factor: 0 });
     }
     case 'group':
       return costOf(node.body);
@@ -68,4 +70,23 @@ function repeatCost(min: number, max: number, body: Cost): Cost {
   if (fixedBody) return { degree: 0, factor: max - min + 1 };
   // each of up to `max` repetitions chooses anew
   return { degree: body.degree * max, factor: body.factor ** max * (max - min + 1) };
+}
+
+/**
+ * Roughly how many automaton states RE2 makes of the pattern (a repeat count copies its body),
+ * which is what RE2 may step through for each character of the path.
+ */
+export function linearSize(node: Node): number {
+  switch (node.kind) {
+    case 'seq':
+      return node.items.reduce((sum, item) => sum + linearSize(item), 0);
+    case 'alt':
+      return node.branches.reduce((sum, branch) => sum + linearSize(branch) + 1, 0);
+    case 'group':
+      return linearSize(node.body) + (node.capture ? 2 : 0);
+    case 'repeat':
+      return linearSize(node.body) * (Number.isFinite(node.max) ? Math.max(node.max, 1) : Math.max(node.min, 1)) + 1;
+    default:
+      return 1;
+  }
 }

@@ -77,8 +77,13 @@ test('a pattern that needs the linear-time engine but uses what it cannot run is
   assert.equal(refused('/(a+)+\\1'), 'must not use backreferences together with nested or repeated quantifiers (its matching time could not be bounded)');
   assert.equal(refused('/(.+)/(.+)/\\1'), 'must not use backreferences together with nested or repeated quantifiers (its matching time could not be bounded)');
   assert.equal(refused('/((?=a)a+)+x'), 'must not use lookaround together with nested or repeated quantifiers (its matching time could not be bounded)');
-  assert.match(refused('/(a+){1001}'), /^is too complex to be matched in bounded time \(.*invalid repeat count/);
+  assert.match(refused('/(\\p{Letter}+)+'), /^is too complex to be matched in bounded time \(.*\\p\{Letter\}/);
+  assert.match(refused('/(a+){1001}'), /^is too complex to be matched in bounded time \(it expands to about \d+ states/);
   assert.equal(refused(`${'('.repeat(600)}a${')'.repeat(600)}`), 'must not nest groups more than 500 deep');
+  assert.equal(refused(`/(a+)+${'x'.repeat(1000)}`), 'is too complex to be matched in bounded time (longer than 1000 characters)');
+  assert.equal(refused(`/(a+)+${'(x)'.repeat(150)}`), 'is too complex to be matched in bounded time (it expands to about 458 states, at most 300)');
+  assert.equal(refused('/(.*a){12}(.*a){12}(.*a){12}(.*a){12}(.*a){12}'), 'is too complex to be matched in bounded time (it expands to about 308 states, at most 300)');
+  assert.equal(matcher(`/(a+)+${'(x)'.repeat(50)}`).engine, 'linear');
   // backreferences and lookaround alone are fine: V8 runs them in time linear in the path
   assert.equal(matcher('/(a)/\\1').engine, 'backtracking');
   assert.equal(matcher('/(?<=/)x(?=y)y').engine, 'backtracking');
