@@ -85,7 +85,8 @@ export function compilePathRegex(pattern: string, budget = BACKTRACKING_BUDGET):
     throw e;
   }
   const limit = longestPathWithin(cost, budget);
-  if (limit === Infinity || (cost.degree <= 1 && cost.factor <= Math.min(LINEAR_FACTOR_MAX, budget))) return { ok: true, matcher: backtracking(v8.regex) };
+  const cheapForV8 = limit === Infinity || (cost.degree <= 1 && cost.factor <= Math.min(LINEAR_FACTOR_MAX, budget));
+  if (cheapForV8) return { ok: true, matcher: backtracking(v8.regex) };
   const re2 = typeof re2Source === 'string' ? compileRe2(pattern, tree, re2Source) : re2Source;
   if (!(re2 instanceof Error)) {
     return { ok: true, matcher: limit < SHORTEST_USEFUL_LIMIT ? linear(re2) : mixed(v8.regex, re2, limit) };
