@@ -10,7 +10,7 @@
  * matches HEAD endpoints first and GET endpoints otherwise, and is forwarded as HEAD (spec 13,
  * item 17).
  */
-import { compilePathRegex, renderReplacement } from '../shared/apis/path-regex.js';
+import { compilePathRegex, renderReplacement, type PathMatcher } from '../shared/apis/path-regex.js';
 import { isObject, type ApiDefinition, type Json, type JsonObject } from '../shared/apis/types.js';
 import { resolveUpstream, type Upstream } from './upstream.js';
 
@@ -27,7 +27,8 @@ export interface Route {
   apiId: string;
   endpointId: string;
   method: string;
-  regex: RegExp;
+  /** The anchored, case-insensitive `path_regex` on the engine that bounds its cost. */
+  matcher: PathMatcher;
   /** `path_replacement`, when non-empty. */
   replacement?: string;
   /** Present when the API has `auth_type: "jwt"` and the endpoint `secured: true`. */
@@ -73,9 +74,12 @@ export class RouteTable {
     const candidates = this.byMethod.get(method);
     if (!candidates) return undefined;
     for (const route of candidates) {
-      const m = route.regex.exec(path);
-      if (!m) continue;
-      return { route, path: route.replacement === undefined ? path : renderReplacement(route.replacement, m) };
+      if (route.replacement === undefined) {
+        if (route.matcher.test(path)) return { route, path };
+        continue;
+      }
+      const m = route.matcher.exec(path);
+      if (m) return { route, path: renderReplacement(route.replacement, m) };
     }
     return undefined;
   }
@@ -101,9 +105,9 @@ export function compileRoutes(apis: readonly ApiDefinition[], env: NodeJS.Proces
     const headers = addHeaders(version, apiId, warnings);
     for (const raw of endpoints) {
       if (!isObject(raw) || typeof raw['method'] !== 'string' || typeof raw['path_regex'] !== 'string') continue;
-      const regex = compilePathRegex(raw['path_regex']);
-      if (!regex) {
-        warnings.push(`API ${apiId}, endpoint ${String(raw['id'])}: path_regex does not compile; skipped`);
+      const compiled = compilePathRegex(raw['path_regex']);
+      if (!compiled.ok) {
+        warnings.push(`API ${apiId}, endpoint ${String(raw['id'])}: path_regex ${compiled.reason}; skipped`);
         continue;
       }
       const replacement = raw['path_replacement'];
@@ -111,7 +115,7 @@ export function compileRoutes(apis: readonly ApiDefinition[], env: NodeJS.Proces
         apiId,
         endpointId: String(raw['id']),
         method: raw['method'].toUpperCase(),
-        regex,
+        matcher: compiled.matcher,
         ...(typeof replacement === 'string' && replacement !== '' ? { replacement } : {}),
         ...(auth && raw['secured'] === true ? { auth } : {}),
         target: lowerOr(raw['target'], 'http'),

@@ -15,7 +15,7 @@
  * object or a list was expected, a string check on a number), the value is checked as if it were
  * absent, or reported with "must be string" alone, so the answer is always a 400 with a map. Two
  * checks RIG did not have: `auth` must be an object, and `path_regex` must compile (a pattern that
- * does not would fail every request later).
+ * does not would fail every request later) and be matchable in bounded time (see path-regex.ts).
  */
 import { compareBytes, sortedJson } from './json.js';
 import { compilePathRegex } from './path-regex.js';
@@ -130,8 +130,9 @@ function endpointErrors(api: JsonObject, endpoint: JsonObject): FieldError[] {
   const regexErrors = stringErrors(endpoint, 'path_regex');
   errors.push(...regexErrors);
   const pattern = endpoint['path_regex'];
-  if (regexErrors.length === 0 && typeof pattern === 'string' && compilePathRegex(pattern) === undefined) {
-    errors.push({ path_regex: 'must be a valid regular expression' });
+  if (regexErrors.length === 0 && typeof pattern === 'string') {
+    const compiled = compilePathRegex(pattern);
+    if (!compiled.ok) errors.push({ path_regex: compiled.reason });
   }
   errors.push(...stringErrors(endpoint, 'method'));
   return errors;

@@ -47,6 +47,32 @@ test('dotted and UUID path parameters match (.+)', () => {
   assert.ok(table.match('GET', '/myapi/detail/95258830-28c6-11e7-a7ed-a1b56e729040'));
 });
 
+test('a pattern that backtracks exponentially runs on the linear-time engine; later routes still match', { timeout: 10_000 }, () => {
+  const { table, warnings } = compileRoutes([
+    api('a', [
+      { id: 'evil', method: 'GET', path_regex: '/(a+)+$', path_replacement: '/\\1' },
+      { id: 'tables', method: 'GET', path_regex: '/docs/(.+)/tables/(.+)', path_replacement: '/t/\\2' },
+      { id: 'fallback', method: 'GET', path_regex: '/.*' },
+    ]),
+  ], {});
+  assert.deepEqual(warnings, []);
+  assert.equal(table.routes[0]!.matcher.engine, 'linear');
+  assert.equal(table.routes[1]!.matcher.engine, 'mixed');
+  assert.equal(table.routes[2]!.matcher.engine, 'backtracking');
+  const adversarial = `/${'a'.repeat(40)}b`;
+  assert.equal(table.match('GET', adversarial)!.route.endpointId, 'fallback');
+  assert.deepEqual(table.match('GET', '/aaa'), { route: table.routes[0], path: '/aaa' });
+  const long = `/docs/${'x/tables/'.repeat(500)}y`;
+  assert.equal(table.match('GET', long)!.path, '/t/y', 'a path beyond V8\'s length goes to RE2, same groups');
+  assert.equal(table.match('GET', '/docs/1/tables/2')!.path, '/t/2');
+});
+
+test('a path_regex refused by validation is skipped with a warning', () => {
+  const { table, warnings } = compileRoutes([api('a', [{ id: 'bad', method: 'GET', path_regex: '/(a+)+\\1' }, { id: 'ok', method: 'GET', path_regex: '/ok' }])], {});
+  assert.deepEqual(table.routes.map((r) => r.endpointId), ['ok']);
+  assert.match(warnings[0]!, /endpoint bad: path_regex must not use backreferences/);
+});
+
 test('HEAD matches HEAD endpoints first, then GET ones; inactive and versioned APIs are ignored', () => {
   const { table } = compileRoutes([
     api('a', [{ id: 'get', method: 'GET', path_regex: '/r' }, { id: 'head', method: 'HEAD', path_regex: '/h' }, { id: 'get-h', method: 'GET', path_regex: '/h' }]),

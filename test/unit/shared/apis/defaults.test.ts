@@ -1,9 +1,8 @@
-/** Defaults on create, merge on update, soft delete (spec 6.1.2, 3.2) and the path_regex rules of 6.2. */
+/** Defaults on create, merge on update, soft delete (spec 6.1.2, 3.2); path_regex is in path-regex.test.ts. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deactivated, replaced, updated, withDefaults } from '../../../../src/shared/apis/defaults.js';
 import { sortedJson } from '../../../../src/shared/apis/json.js';
-import { anchoredSource, compilePathRegex, renderReplacement } from '../../../../src/shared/apis/path-regex.js';
 import type { JsonObject } from '../../../../src/shared/apis/types.js';
 
 const META = { nodeName: 'gw-1', now: '2024-01-02T03:04:05.678Z' };
@@ -84,25 +83,4 @@ test('inputs are never changed (they may be frozen configuration)', () => {
 
 test('JSON output with keys in byte order, as RIG wrote its maps', () => {
   assert.equal(sortedJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: null }, '10': true, '2': 'x' }), '{"10":true,"2":"x","a":{"c":null,"d":[{"y":2,"z":1}]},"b":1}');
-});
-
-test('path_regex: anchored, case-insensitive, PCRE-style patterns that unicode mode refuses still compile', () => {
-  assert.equal(anchoredSource('/a'), '^/a$');
-  assert.equal(anchoredSource('^/a$'), '^/a$');
-  assert.equal(anchoredSource('^/a'), '^/a$');
-  assert.equal(anchoredSource('/a$'), '^/a$');
-  const re = compilePathRegex('/myapi/detail/(.+)')!;
-  assert.ok(re.test('/MyApi/detail/first.user'));
-  assert.ok(!re.test('/x/myapi/detail/1'), 'anchored at the start');
-  assert.ok(!compilePathRegex('/myapi')!.test('/myapi/more'), 'anchored at the end');
-  assert.ok(compilePathRegex('/foo/{id}')!.test('/foo/{id}'), 'a lone brace is a literal, as in PCRE');
-  assert.equal(compilePathRegex('/a(b'), undefined);
-});
-
-test('path_replacement: \\N, \\g{N}, \\0, \\\\ and missing groups', () => {
-  const m = compilePathRegex('/docs/([^/]+)/tables/([^/]+)')!.exec('/docs/123/tables/456')!;
-  assert.equal(renderReplacement('/mytables/\\1/\\2', m), '/mytables/123/456');
-  assert.equal(renderReplacement('/x/\\g{2}-\\1', m), '/x/456-123');
-  assert.equal(renderReplacement('\\0', m), '/docs/123/tables/456');
-  assert.equal(renderReplacement('/a\\\\b/\\9/\\q', m), '/a\\b//\\q');
 });

@@ -154,6 +154,7 @@ test('values of the wrong JSON type answer a map, never an exception', () => {
     [proxyConfig(['not an object']), '{"invalid-config/":[{"id":"must be string"},{"id":"must have a length of at least 1"},{"path_regex":"must be string"},{"path_regex":"must have a length of at least 1"},{"method":"must be string"},{"method":"must have a length of at least 1"}]}'],
     [proxyConfig([endpoint({ id: 7 })]), '{"invalid-config/7":[{"id":"must be string"}]}'],
     [proxyConfig([endpoint({ path_regex: '/a(' })]), '{"invalid-config/invalid-config1":[{"path_regex":"must be a valid regular expression"}]}'],
+    [proxyConfig([endpoint({ path_regex: '/(a+)+\\1' })]), '{"invalid-config/invalid-config1":[{"path_regex":"must not use backreferences together with nested or repeated quantifiers (its matching time could not be bounded)"}]}'],
   ];
   for (const [api, expected] of cases) assert.equal(body(api), expected, JSON.stringify(api));
 });
