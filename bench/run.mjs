@@ -33,7 +33,8 @@ const PROFILES = {
 
 /**
  * Scenarios: every module in bench/scenarios/ exports `id` and `scenario` = {title, runs(p),
- * summarize(results, p)}. `runs(p)` lists orchestrator invocations ({key, script, args});
+ * summarize(results, p)}. `p` is the profile above plus its name (`p.profile`: smoke, quick or
+ * full). `runs(p)` lists orchestrator invocations ({key, script, args});
  * `summarize` turns their results (one array per key, one entry per repetition) into
  * {markdown, chart, goals}.
  */
@@ -107,7 +108,7 @@ async function main() {
   }
   const names = o.scenario === 'all' ? ORDER : o.scenario.split(',');
   for (const n of names) if (!SCENARIOS[n]) throw new Error(`unknown scenario ${n}; ${NOT_YET[n] ? `not in the suite yet (${NOT_YET[n]})` : 'npm run bench -- list'}`);
-  const p = { ...PROFILES[o.profile] };
+  const p = { ...PROFILES[o.profile], profile: o.profile };
   if (o.repeat) p.repeat = o.repeat;
   if (o.targets) p.targets = o.targets;
   const startedAt = new Date().toISOString();
