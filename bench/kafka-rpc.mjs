@@ -9,7 +9,7 @@
  *   node bench/kafka-rpc.mjs --smoke       # 100 requests/s for 2 s per way, seconds (plus broker start)
  *   node bench/kafka-rpc.mjs --full        # 200 … 4 000 requests/s, 20 s each
  *   options: --brokers host:port (use that broker instead of starting one) --rates 500,1000
- *            --seconds S --warmup S --connections N --partitions P --acks all|leader|none
+ *            --seconds S --warmup S --jit-warmup S --connections N --partitions P --acks all|leader|none
  *            --payload BYTES --shards N --out FILE
  *
  * Processes (all on loopback): a broker (scripts/kafka-local.sh on a free port, stopped at the
@@ -18,7 +18,10 @@
  * the backend answering every request on the reply topic) and one load process per way
  * (bench/clients/rpc-load.mjs): `gateway` posts over HTTP, `baseline` produces to Kafka and
  * consumes the replies itself. Both ways use their own request and reply topics and the same
- * responder. Per rate and way: a warm-up at the rate, then the measured run; CPU of every process
+ * responder. First each way runs --jit-warmup seconds at the highest rate (unrecorded: a fresh
+ * broker's JVM compiles its hot code then); then per rate and way a warm-up at the rate and the
+ * measured run. The responder's receive time in each reply splits every round trip into the
+ * request leg (sent → responder) and the reply leg (responder → answer). CPU of every process
  * from /proc over the measured run. JSON result to --out or bench/results/, Markdown to stdout.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -41,9 +44,9 @@ const REPLY_TIMEOUT_MS = 5000;
 const ACKS = { all: -1, leader: 1, none: 0 };
 
 const PROFILES = {
-  smoke: { rates: [100], seconds: 2, warmup: 1 },
-  quick: { rates: [200, 1000, 2000], seconds: 10, warmup: 2 },
-  full: { rates: [200, 500, 1000, 2000, 4000], seconds: 20, warmup: 3 },
+  smoke: { rates: [100], seconds: 2, warmup: 1, jitWarmup: 1 },
+  quick: { rates: [200, 1000, 2000], seconds: 10, warmup: 2, jitWarmup: 10 },
+  full: { rates: [200, 500, 1000, 2000, 4000], seconds: 20, warmup: 3, jitWarmup: 15 },
 };
 
 function parseArgs(argv) {
@@ -61,6 +64,7 @@ function parseArgs(argv) {
     else if (a === '--rates') custom.rates = val().split(',').map(Number);
     else if (a === '--seconds') custom.seconds = Number(val());
     else if (a === '--warmup') custom.warmup = Number(val());
+    else if (a === '--jit-warmup') custom.jitWarmup = Number(val());
     else if (a === '--connections') o.connections = Number(val());
     else if (a === '--partitions') o.partitions = Number(val());
     else if (a === '--acks') o.acks = val();
@@ -170,12 +174,14 @@ async function measure(ctx, way, rate) {
     latencyMs: r.latencyMs,
     latencyCounts: Array.from(r.latencyCounts),
     sendLatenessMs: r.sendLatenessMs,
+    requestLegMs: r.requestLegMs,
+    replyLegMs: r.replyLegMs,
     warmup: { planned: warm.planned, ok: warm.ok, p99: warm.latencyMs.p99 },
     cpu,
     cpuSecondsPer1000: { gateway: way === 'gateway' ? per1000(cpu.gatewaySeconds) : null, responder: per1000(cpu.responderSeconds), load: per1000(cpu.loadSeconds), broker: per1000(cpu.brokerSeconds) },
   };
   const l = r.latencyMs;
-  log(`${way} @ ${rate}/s: ${r.ok}/${r.planned} answered 200 (${phase.timeouts504} × 504, ${r.errors} errors, ${r.unanswered} unanswered), p50 ${l.p50} p99 ${l.p99} p99.9 ${l.p999} max ${l.max} ms; saturated: ${cpu.saturated}`);
+  log(`${way} @ ${rate}/s: ${r.ok}/${r.planned} answered 200 (${phase.timeouts504} × 504, ${r.errors} errors, ${r.unanswered} unanswered), p50 ${l.p50} p99 ${l.p99} p99.9 ${l.p999} max ${l.max} ms (legs p50/p99: request ${r.requestLegMs.p50}/${r.requestLegMs.p99}, reply ${r.replyLegMs.p50}/${r.replyLegMs.p99}); saturated: ${cpu.saturated}`);
   return phase;
 }
 
@@ -184,8 +190,9 @@ function markdown(res) {
   const lines = [];
   lines.push(`### Kafka request/reply, ${res.when} (\`${res.command}\`)`, '');
   lines.push(`${res.machine.cpuModel}, ${res.machine.cores} cores, load average ${res.loadAverageAtStart.map((x) => round(x, 2)).join(' / ')} at the start (machine ${res.machineBusyAtStartPercent}% busy just before); broker ${res.broker.external ? o.brokers : 'scripts/kafka-local.sh'}, topics of ${o.partitions} partitions, acks ${o.acks}, SHARDS=${o.shards}, ${o.connections} keep-alive connections, ${o.seconds} s per rate and way after a ${o.warmup} s warm-up.`, '');
-  lines.push('| requests/s | way | answered 200 / planned | 504 | errors | p50 / p90 / p99 / p99.9 / max (ms) | gateway ÷ baseline p99 | CPU-s per 1 000 requests (gateway / responder / load / broker) | saturated |');
-  lines.push('| ---: | --- | --- | ---: | ---: | --- | ---: | --- | --- |');
+  lines.push('| requests/s | way | answered 200 / planned | 504 | errors | p50 / p90 / p99 / p99.9 / max (ms) | request leg / reply leg p50, p99 (ms) | gateway ÷ baseline p99 | CPU-s per 1 000 requests (gateway / responder / load / broker) | saturated |');
+  lines.push('| ---: | --- | --- | ---: | ---: | --- | --- | ---: | --- | --- |');
+  const legs = (p) => `${round(p.requestLegMs.p50, 2)} / ${round(p.replyLegMs.p50, 2)}, ${round(p.requestLegMs.p99, 2)} / ${round(p.replyLegMs.p99, 2)}`;
   const num = (x) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : String(x));
   for (const rate of o.rates) {
     const gw = res.phases.find((p) => p.rate === rate && p.way === 'gateway');
@@ -195,7 +202,7 @@ function markdown(res) {
       const l = Object.fromEntries(Object.entries(p.latencyMs).map(([k, v]) => [k, round(v, 2)]));
       const ratio = p === gw && bl && bl.latencyMs.p99 > 0 ? `${round(gw.latencyMs.p99 / bl.latencyMs.p99, 2)}×` : '';
       const c = p.cpuSecondsPer1000;
-      lines.push(`| ${rate} | ${p.way} | ${p.ok} / ${p.planned} | ${p.timeouts504} | ${p.errors + p.unanswered} | ${l.p50} / ${l.p90} / ${l.p99} / ${l.p999} / ${l.max} | ${ratio} | ${num(c.gateway)} / ${num(c.responder)} / ${num(c.load)} / ${num(c.broker)} | ${p.cpu.saturated} |`);
+      lines.push(`| ${rate} | ${p.way} | ${p.ok} / ${p.planned} | ${p.timeouts504} | ${p.errors + p.unanswered} | ${l.p50} / ${l.p90} / ${l.p99} / ${l.p999} / ${l.max} | ${legs(p)} | ${ratio} | ${num(c.gateway)} / ${num(c.responder)} / ${num(c.load)} / ${num(c.broker)} | ${p.cpu.saturated} |`);
     }
   }
   if (res.outFile) lines.push('', `Result: ${res.outFile}`);
@@ -282,6 +289,13 @@ async function main() {
       const primed = await load.request({ cmd: 'prime', timeoutMs: 60_000 }, 'primed', 90_000);
       log(`${way}: first reply after ${primed.ms} ms (${primed.attempts} attempts)`);
       if (!primed.ok) throw new Error(`${way}: no reply within 60 s (${JSON.stringify(primed.statuses)})${way === 'gateway' ? `\n${gw.output()}` : ''}`);
+    }
+    // A fresh broker's JVM and the gateway's code are still being compiled during the first
+    // seconds of load: each way first runs at the highest rate, unrecorded, so that the first
+    // measured phase is not the one that pays for it.
+    for (const way of WAYS) {
+      const w = await ctx.loads[way].request({ cmd: 'run', rate: Math.max(...o.rates), seconds: o.jitWarmup, drainMs: REPLY_TIMEOUT_MS + 3000 }, 'done', (o.jitWarmup + 30) * 1000);
+      log(`${way}: warm-up ${o.jitWarmup} s at ${Math.max(...o.rates)}/s, ${w.ok}/${w.planned} answered 200, p99 ${w.latencyMs.p99} ms`);
     }
     for (const rate of o.rates) for (const way of WAYS) res.phases.push(await measure(ctx, way, rate));
     res.gatewayStats = await fetch(`http://127.0.0.1:${gw.apiPort}/v3/stats`).then((r) => r.json(), () => undefined);

@@ -4,8 +4,8 @@
  * `response_from: "kafka"` would (docs/api-gateway.md, "Asynchronous replies"). Runs in a process
  * of its own so that its CPU time is its own.
  *
- * Kept lean so that it is not what the round trip measures: one fetch's records (eachBatch) are
- * answered with one produce request, which is not awaited before the next batch (at most
+ * Kept lean so that it is not what the round trip measures: no offset commits, and one fetch's
+ * records (eachBatch) are answered with one produce request, which is not awaited before the next batch (at most
  * MAX_IN_FLIGHT produce requests outstanding). Each request value is parsed as JSON and the reply
  * carries `rig.correlation` back in the `rig-correlation` header with `rig-response-code: 200`;
  * the baseline's requests carry their correlation the same way, so both paths cost the responder
@@ -17,6 +17,7 @@
  *   -> {cmd:'close'}
  */
 import { Kafka, logLevel } from 'kafkajs';
+import { nowUs } from '../lib/common.mjs';
 
 const MAX_IN_FLIGHT = 32;
 const HEADERS_CT = 'application/json';
@@ -34,9 +35,17 @@ async function init({ brokers, routes, groupId, acks }) {
   await consumer.connect();
   await consumer.subscribe({ topics: Object.keys(routes), fromBeginning: true });
   const joined = new Promise((r) => consumer.on(consumer.events.GROUP_JOIN, r));
+  // No offset commits: kafkajs' default (autoCommit) commits after every batch and fetches the
+  // next one only after that OffsetCommit returned, which put a broker round trip (and a write to
+  // __consumer_offsets) into every request's path. A benchmark responder never needs to resume.
   await consumer.run({
+    autoCommit: false,
     eachBatch: async ({ batch }) => {
       const replyTopic = routes[batch.topic];
+      // When the batch reached the responder (CLOCK_MONOTONIC µs, the clock of every process on
+      // the host), sent back in the reply so that the load process can split the round trip into
+      // the request's way here and the reply's way back.
+      const rt = Math.round(nowUs());
       const messages = [];
       for (const m of batch.messages) {
         stats.received++;
@@ -53,7 +62,7 @@ async function init({ brokers, routes, groupId, acks }) {
           stats.unparsable++;
           continue;
         }
-        messages.push({ value: `{"ok":true,"id":${JSON.stringify(String(id))}}`, headers: { 'rig-correlation': correlation, 'rig-response-code': '200', 'content-type': HEADERS_CT } });
+        messages.push({ value: `{"ok":true,"id":${JSON.stringify(String(id))},"rt":${rt}}`, headers: { 'rig-correlation': correlation, 'rig-response-code': '200', 'content-type': HEADERS_CT } });
       }
       stats.batches++;
       if (messages.length === 0) return;

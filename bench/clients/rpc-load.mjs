@@ -3,6 +3,7 @@
  * (request i is due at start + i / rate whether or not earlier ones were answered; latency counts
  * from that planned time, so a late sender shows up as latency instead of hiding it), each round
  * trip timed from its planned time to the end of its answer, in a Histogram (bench/lib/histogram.mjs).
+ * The responder's receive time in each reply splits the round trip into its request and reply legs.
  *
  * Two ways to make the same round trip:
  *   gateway   HTTP POST of a CloudEvent to the gateway's `target: "kafka"`, `response_from: "kafka"`
@@ -33,6 +34,7 @@ let closeMode = async () => {};
 let pad = '';
 let runId = 0;
 let nextSeq = 1;
+const RT = /"rt":(\d+)/;
 
 function event(seq, rig) {
   return `{"specversion":"1.0","type":"bench.rpc","source":"/bench/rpc","id":"${seq}","datacontenttype":"application/json","data":{"i":${seq},"p":"${pad}"}${rig ? `,"rig":${rig}` : ''}}`;
@@ -46,8 +48,10 @@ function initGateway({ url, connections }) {
     const req = http.request(
       { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/cloudevents+json', 'content-length': Buffer.byteLength(body) } },
       (res) => {
-        res.resume();
-        res.on('end', () => onAnswer(res.statusCode));
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () => onAnswer(res.statusCode, undefined, body));
         res.on('error', (e) => onAnswer(undefined, e.code ?? e.message));
       },
     );
@@ -67,14 +71,17 @@ async function initBaseline({ brokers, requestTopic, replyTopic, groupId, acks }
   await consumer.subscribe({ topics: [replyTopic], fromBeginning: false });
   const pending = new Map(); // correlation -> onAnswer
   const joined = new Promise((r) => consumer.on(consumer.events.GROUP_JOIN, r));
+  // Like the gateway's reply consumer: no offset commits (a reply only matters to a request
+  // waiting now), so no OffsetCommit round trip sits between two fetches.
   await consumer.run({
+    autoCommit: false,
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) {
         const corr = m.headers?.['rig-correlation']?.toString();
         const done = corr && pending.get(corr);
         if (!done) continue;
         pending.delete(corr);
-        done(Number(m.headers['rig-response-code']?.toString()));
+        done(Number(m.headers['rig-response-code']?.toString()), m.value?.toString());
       }
     },
   });
@@ -95,9 +102,9 @@ async function initBaseline({ brokers, requestTopic, replyTopic, groupId, acks }
     const seq = nextSeq++;
     const corr = prefix + seq;
     const timer = setTimeout(() => pending.delete(corr) && onAnswer(undefined, 'client timeout'), timeoutMs);
-    pending.set(corr, (status) => {
+    pending.set(corr, (status, body) => {
       clearTimeout(timer);
-      onAnswer(status);
+      onAnswer(status, undefined, body);
     });
     if (queued.length === 0) setImmediate(flush);
     queued.push({ corr, onAnswer, message: { value: event(seq, `{"correlation":"${corr}"}`), headers: { 'content-type': 'application/cloudevents+json' } } });
@@ -139,6 +146,10 @@ async function run({ rate, seconds, drainMs }) {
   const intervalUs = 1e6 / rate;
   const latency = new Histogram();
   const lateness = new Histogram();
+  // The two halves of a round trip, from the actual send time: until the responder had the
+  // request (its `rt` in the reply), and from there until the answer was complete.
+  const requestLeg = new Histogram();
+  const replyLeg = new Histogram();
   const statuses = {};
   const errorSamples = [];
   let answered = 0;
@@ -153,12 +164,19 @@ async function run({ rate, seconds, drainMs }) {
         const planned = start + sent * intervalUs;
         lateness.add(now - planned);
         sent++;
-        send((status, err) => {
+        const sentAt = nowUs();
+        send((status, err, body) => {
           if (id !== runId) return; // an answer after its run ended
           answered++;
           if (status === 200) {
             ok++;
-            latency.add(nowUs() - planned);
+            const t = nowUs();
+            latency.add(t - planned);
+            const rt = RT.exec(body ?? '');
+            if (rt) {
+              requestLeg.add(Number(rt[1]) - sentAt);
+              replyLeg.add(t - Number(rt[1]));
+            }
           } else if (status !== undefined) statuses[status] = (statuses[status] ?? 0) + 1;
           else {
             errors++;
@@ -190,6 +208,8 @@ async function run({ rate, seconds, drainMs }) {
     latencyCounts: latency.counts,
     latencyMaxUs: latency.max,
     sendLatenessMs: lateness.percentiles(),
+    requestLegMs: requestLeg.percentiles(),
+    replyLegMs: replyLeg.percentiles(),
     cpuUs: process.cpuUsage(),
   };
 }

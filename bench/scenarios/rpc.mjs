@@ -32,8 +32,8 @@ function summarizeRpc(results) {
   const lines = [
     `${o.seconds} s per rate and way after a ${o.warmup} s warm-up, open loop (latency from each request's planned send time); gateway SHARDS=${o.shards} with ${o.connections} keep-alive client connections; baseline: kafkajs producer + reply consumer in the load process; one responder process answers both (one produce request per fetched batch); topics of ${o.partitions} partitions, acks ${o.acks}; load average at the start ${reps.map((r) => r.loadAverageAtStart.map((x) => round(x, 1)).join('/')).join(', ')}.`,
     '',
-    '| requests/s | way | answered 200 / planned | 504 + errors | p50 | p99 | p99.9 | max | gateway ÷ baseline (p99) | gateway CPU-s per 1 000 requests | saturated |',
-    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |',
+    '| requests/s | way | answered 200 / planned | 504 + errors | p50 | p99 | p99.9 | max | request / reply leg p50, p99 | gateway ÷ baseline (p99) | gateway CPU-s per 1 000 requests | saturated |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | --- |',
   ];
   for (const rate of o.rates) {
     const cat = `${fmt(rate)}/s`;
@@ -52,6 +52,7 @@ function summarizeRpc(results) {
         p999: med((x) => x.latencyMs.p999),
         max: med((x) => x.latencyMs.max),
         gwCpu: med((x) => x.cpuSecondsPer1000.gateway ?? NaN),
+        legs: ['p50', 'p99'].map((k) => `${ms(med((x) => x.requestLegMs?.[k]))} / ${ms(med((x) => x.replyLegMs?.[k]))}`).join(', '),
         saturated: ph.map((x) => x.cpu.saturated).join('; '),
       };
       chart.series[way][cat] = stat[way].p99;
@@ -59,11 +60,11 @@ function summarizeRpc(results) {
     for (const way of WAYS) {
       const s = stat[way];
       if (!s) {
-        lines.push(`| ${fmt(rate)} | ${way} | not measured | | | | | | | | |`);
+        lines.push(`| ${fmt(rate)} | ${way} | not measured | | | | | | | | | |`);
         continue;
       }
       const ratio = way === 'gateway' && stat.baseline ? `${round(s.p99 / stat.baseline.p99, 2)}×` : '–';
-      lines.push(`| ${fmt(rate)} | ${way} | ${fmt(s.ok)} / ${fmt(s.planned)} | ${fmt(s.bad)} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.p999)} | ${ms(s.max)} | ${ratio} | ${way === 'gateway' ? ms(s.gwCpu) : '–'} | ${s.saturated} |`);
+      lines.push(`| ${fmt(rate)} | ${way} | ${fmt(s.ok)} / ${fmt(s.planned)} | ${fmt(s.bad)} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.p999)} | ${ms(s.max)} | ${s.legs} | ${ratio} | ${way === 'gateway' ? ms(s.gwCpu) : '–'} | ${s.saturated} |`);
     }
     const gw = stat.gateway;
     if (rate === GOAL_RATE && gw) {
@@ -74,6 +75,6 @@ function summarizeRpc(results) {
       });
     }
   }
-  lines.push('', 'Latency: from the planned send time until the whole answer arrived. CPU-s per 1 000 requests: user + system time of the gateway process (all threads) over the measured run per 1 000 requests answered 200. Saturated: a process or gateway thread at ≥ 85 % of one core, or the machine at ≥ 90 % of all cores.');
+  lines.push('', 'Latency: from the planned send time until the whole answer arrived; the request leg runs from the actual send until the responder had the request, the reply leg from there until the answer was complete. CPU-s per 1 000 requests: user + system time of the gateway process (all threads) over the measured run per 1 000 requests answered 200. Saturated: a process or gateway thread at ≥ 85 % of one core, or the machine at ≥ 90 % of all cores.');
   return { markdown: lines.join('\n'), chart, goals };
 }
