@@ -195,4 +195,14 @@ describe('http_async: replies through /v3/responses', () => {
     assert.ok(stats.replies_delivered >= 1);
     assert.doesNotMatch(gw.output(), /uncaught|unhandled/i);
   });
+
+  test('rig_proxy_requests_total counts answered replies as ok and missing ones as response_timeout', async () => {
+    const line = (path: string, status: string) =>
+      `rig_proxy_requests_total{method="GET",path="${path}",target="http",response_from="http_async",status="${status}"}`;
+    await waitFor(async () => {
+      const text = (await freshRequest(`${gw.apiUrl}/metrics`)).body;
+      return text.includes(`${line('/async/reply-first', 'ok')} 1`) && text.includes(`${line('/async/never', 'response_timeout')} 1`)
+        && text.includes(`${line('/async/later', 'ok')} 80`) && text.includes(`${line('/async/sync400', 'ok')} 1`);
+    }, 5000, 'the proxy request counts');
+  });
 });

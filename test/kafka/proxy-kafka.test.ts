@@ -6,6 +6,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { connect } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { startGateway } from '../helpers/gateway.js';
@@ -192,6 +194,36 @@ describe('kafka target', { skip, timeout: 120_000 }, () => {
     } finally {
       await log.consumer.disconnect();
     }
+  });
+
+  test('clients that leave mid-body or while waiting for a reply: nothing is produced for them, nothing breaks', async () => {
+    const before = read.seen.length;
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        new Promise<void>((resolve) => {
+          const s = connect(gw.publicPort, '127.0.0.1', () => {
+            s.write(`POST /publish/cut HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 5000\r\n\r\n{"specversion":"1.0","id":"cut"`);
+            setTimeout(() => s.destroy(), 50);
+          });
+          s.on('close', () => resolve());
+          s.on('error', () => resolve());
+        }),
+      ),
+    );
+    // Waiting for a Kafka reply that never comes, then leaving.
+    await new Promise<void>((resolve) => {
+      const req = request(`${gw.url}/ask`, { method: 'POST', agent: false }, () => resolve());
+      req.on('error', () => resolve());
+      req.end(JSON.stringify({ specversion: '1.0', id: 'question-left', type: 't', source: '/s' }));
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 500);
+    });
+    const ok = await freshRequest(`${gw.url}/publish/after`, { method: 'POST', body: JSON.stringify({ specversion: '1.0', id: 'after-cut', type: 't', source: '/s' }) });
+    assert.equal(ok.status, 202);
+    await waitFor(() => read.seen.some((s) => JSON.parse(s.message.value!.toString()).id === 'after-cut'), 15_000, 'the record after the cut requests');
+    assert.ok(!read.seen.slice(before).some((s) => JSON.parse(s.message.value!.toString()).id === 'cut'), 'no record for a cut body');
   });
 
   test('the gateway stayed healthy', async () => {
