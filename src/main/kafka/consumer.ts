@@ -1,5 +1,5 @@
 /**
- * The Kafka event source: the only module that knows kafkajs's consumer API.
+ * The Kafka event source (its consumer's life, restarts included, is consumer-loop.ts's).
  *
  * - Every node sees every event: each node joins its own consumer group
  *   `${KAFKATOFILTER_KAFKA_GROUP_ID}-${NODE_ID}`, so partitions are not shared between nodes.
@@ -19,16 +19,16 @@
  *   every partition's batch before it handles the next one, which put several round trips in
  *   front of every event (docs/benchmarks.md, Kafka latency). Offsets only matter when a node
  *   restarts with the same NODE_ID: it then resumes at most one interval behind.
- * - Failures: kafkajs's own restart is disabled (restartOnFailure -> false). A consumer that cannot
- *   connect, or crashes later, is disconnected and a new one is started after
- *   KAFKA_RESTART_DELAY_MS, forever. Nothing here throws into the event loop: the gateway keeps
- *   serving HTTP, SSE and WebSocket clients while Kafka is away.
+ * - Failures: a consumer that cannot connect, or crashes later, is replaced after
+ *   KAFKA_RESTART_DELAY_MS, forever (consumer-loop.ts). Nothing here throws into the event loop:
+ *   the gateway keeps serving HTTP, SSE and WebSocket clients while Kafka is away.
  */
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
 import type { CloudEvent } from '../../shared/cloudevents/types.js';
 import type { GatewayConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/logger.js';
 import { createKafka } from './client.js';
+import { ConsumerLoop, type KafkaState } from './consumer-loop.js';
 import { KafkaDecodeError, decodeKafkaRecord } from './decode.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 
@@ -42,12 +42,7 @@ const MAX_WAIT_MS = 1000;
 /** How often resolved offsets are committed (see the header). */
 export const COMMIT_INTERVAL_MS = 1000;
 
-/**
- * disabled: KAFKA_BROKERS is empty. connecting: first attempt under way. connected: joined the
- * group and resolved its offsets (events produced from now on are delivered). reconnecting: the
- * last attempt failed, the next starts after KAFKA_RESTART_DELAY_MS. stopped: shut down.
- */
-export type KafkaState = 'disabled' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
+export type { KafkaState } from './consumer-loop.js';
 
 export interface KafkaSourceStats {
   /** Records decoded and dispatched. */
@@ -98,16 +93,10 @@ export function startKafkaSource(opts: KafkaSourceOptions): KafkaSource {
 class Source implements KafkaSource {
   readonly groupId: string;
   readonly stats: KafkaSourceStats = { consumed: 0, consumedFailed: 0, pauses: 0, restarts: 0, byTopic: new Map() };
-  private current: KafkaState = 'connecting';
-  private readonly kafka: Kafka;
-  private consumer: Consumer | undefined;
-  /** Incremented per attempt; events of an older consumer are ignored. */
-  private attemptNo = 0;
-  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly loop: ConsumerLoop;
   private resumeTimer: NodeJS.Timeout | undefined;
   /** Resume functions of partitions paused for backpressure, by "topic/partition". */
   private readonly paused = new Map<string, () => void>();
-  private error: string | undefined;
   private readonly decodeLog = new RateLimitedLog(1000);
   /** Next offset to commit per "topic/partition" of the current consumer (resolved, not yet committed). */
   private readonly uncommitted = new Map<string, { topic: string; partition: number; offset: string }>();
@@ -116,72 +105,41 @@ class Source implements KafkaSource {
 
   constructor(private readonly opts: KafkaSourceOptions) {
     this.groupId = kafkaGroupId(opts.config);
-    this.kafka = createKafka(opts.config, opts.log, 'consumer');
+    const { config } = opts;
+    this.loop = new ConsumerLoop({
+      kafka: createKafka(config, opts.log, 'consumer'),
+      log: opts.log,
+      name: 'Kafka consumer',
+      groupId: this.groupId,
+      topics: config.kafkaSourceTopics,
+      maxWaitMs: MAX_WAIT_MS,
+      sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+      restartDelayMs: config.kafkaRestartDelayMs,
+      // Offsets are resolved record by record: a batch left early for backpressure is fetched again.
+      autoResolve: false,
+      eachBatch: (payload) => this.eachBatch(payload),
+      onFailure: () => {
+        this.stats.restarts++;
+        this.resumeAll();
+        // The next consumer starts from the committed offsets; offsets of this one cannot be committed.
+        this.uncommitted.clear();
+      },
+      // A last commit, so that the same NODE_ID resumes where this one stopped.
+      beforeLeave: (consumer) => this.commit(consumer),
+      ...(opts.onState && { onState: opts.onState }),
+    });
   }
 
   state(): KafkaState {
-    return this.current;
+    return this.loop.state();
   }
 
   lastError(): string | undefined {
-    return this.error;
+    return this.loop.lastError();
   }
 
   start(): void {
-    void this.attempt();
-  }
-
-  private setState(s: KafkaState): void {
-    if (this.current === s) return;
-    this.current = s;
-    this.opts.onState?.(s);
-  }
-
-  private async attempt(): Promise<void> {
-    const n = ++this.attemptNo;
-    const { config } = this.opts;
-    const consumer = this.kafka.consumer({
-      groupId: this.groupId,
-      maxWaitTimeInMs: MAX_WAIT_MS,
-      // After a broker restart the group still lists the previous member, which could not leave;
-      // the new member is admitted once that one's session expired. kafkajs's 30 s default made
-      // delivery resume half a minute after the broker was back.
-      sessionTimeout: config.kafkaSessionTimeoutMs,
-      heartbeatInterval: Math.min(3000, Math.floor(config.kafkaSessionTimeoutMs / 3)),
-      retry: { retries: 3, initialRetryTime: 300, restartOnFailure: async () => false },
-    });
-    this.consumer = consumer;
-    let joined = false;
-    const { GROUP_JOIN, FETCH, CRASH } = consumer.events;
-    consumer.on(GROUP_JOIN, () => {
-      joined = true;
-    });
-    // The first fetch after joining comes after kafkajs resolved the partitions' offsets ("latest"
-    // for a new group): from then on every produced event is delivered, so readiness may say so.
-    consumer.on(FETCH, () => {
-      if (n !== this.attemptNo || !joined || this.current === 'connected' || this.current === 'stopped') return;
-      this.error = undefined;
-      this.setState('connected');
-    });
-    consumer.on(CRASH, (e) => {
-      if (!e.payload.restart) this.fail(n, e.payload.error);
-    });
-    // stop() may run while this attempt is connecting: the attempt must then not go on to run.
-    const abandoned = () => n !== this.attemptNo || this.current === 'stopped';
-    try {
-      await consumer.connect();
-      if (abandoned()) return void consumer.disconnect().catch(() => undefined);
-      await consumer.subscribe({ topics: [...config.kafkaSourceTopics], fromBeginning: false });
-      if (abandoned()) return void consumer.disconnect().catch(() => undefined);
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
-        eachBatch: (payload) => this.eachBatch(payload),
-      });
-    } catch (e) {
-      this.fail(n, e);
-    }
+    this.loop.start();
   }
 
   private topicStats(topic: string): { consumed: number; failed: number } {
@@ -233,7 +191,7 @@ class Source implements KafkaSource {
     if (this.committing || now - this.lastCommit < COMMIT_INTERVAL_MS || this.uncommitted.size === 0) return;
     this.lastCommit = now;
     this.committing = true;
-    void this.commit(this.consumer).finally(() => {
+    void this.commit(this.loop.consumer()).finally(() => {
       this.committing = false;
     });
   }
@@ -281,52 +239,15 @@ class Source implements KafkaSource {
     }
   }
 
-  /** The attempt `n` failed: drop its consumer and start a new one after the configured delay. */
-  private fail(n: number, error: unknown): void {
-    if (n !== this.attemptNo || this.current === 'stopped' || this.restartTimer) return;
-    const delay = this.opts.config.kafkaRestartDelayMs;
-    this.error = error instanceof Error ? error.message : String(error);
-    this.stats.restarts++;
-    this.setState('reconnecting');
-    this.opts.log.error(`Kafka consumer failed; restarting in ${delay} ms`, { group: this.groupId, error: this.error });
-    this.resumeAll();
-    // The next consumer starts from the committed offsets; offsets of this one cannot be committed.
-    this.uncommitted.clear();
-    const consumer = this.consumer;
-    this.consumer = undefined;
-    consumer?.disconnect().catch(() => undefined);
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      if (this.current !== 'stopped') void this.attempt();
-    }, delay);
-  }
-
   async stop(): Promise<void> {
-    this.setState('stopped');
-    this.attemptNo++; // an attempt under way sees it was abandoned
-    clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
     clearInterval(this.resumeTimer);
     this.resumeTimer = undefined;
     this.paused.clear();
-    const consumer = this.consumer;
-    this.consumer = undefined;
-    if (!consumer) return;
-    // A last commit, so that the same NODE_ID resumes where this one stopped; leaving the group is
-    // polite (the broker reassigns at once). Neither may hold up shutdown.
-    const leave = async () => {
-      await this.commit(consumer);
-      await consumer.disconnect().catch(() => undefined);
-    };
-    await Promise.race([leave(), sleep(5000)]);
+    await this.loop.stop();
   }
 }
 
 /** The offset after `offset` (Kafka commits the next offset to read). Offsets are int64 strings. */
 function nextOffset(offset: string): string {
   return (BigInt(offset) + 1n).toString();
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }

@@ -13,15 +13,15 @@
  * - Latency: a short fetch wait, batches handled synchronously, nothing awaited per record.
  * - A record without valid `rig-correlation` / `rig-response-code` headers is counted in `invalid`,
  *   logged (rate-limited) and skipped; the waiting request then times out (504), as in RIG.
- * - Failures: like the event source (consumer.ts), a consumer that cannot connect or crashes is
- *   dropped and a new one started after KAFKA_RESTART_DELAY_MS, forever; nothing throws.
+ * - Failures: a consumer that cannot connect or crashes is replaced after KAFKA_RESTART_DELAY_MS,
+ *   forever (consumer-loop.ts, shared with the event source); nothing throws.
  */
-import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
+import type { EachBatchPayload, IHeaders } from 'kafkajs';
 import type { GatewayConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/logger.js';
 import { parseReplyHeaders } from '../../shared/replies/reply-headers.js';
 import { createKafka } from './client.js';
-import type { KafkaState } from './consumer.js';
+import { ConsumerLoop, type KafkaState } from './consumer-loop.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 
 /**
@@ -88,78 +88,45 @@ export function startReplyConsumer(opts: ReplyConsumerOptions): ReplyConsumer {
 class Replies implements ReplyConsumer {
   readonly groupId: string;
   readonly stats: ReplyConsumerStats = { received: 0, delivered: 0, invalid: 0, restarts: 0 };
-  private current: KafkaState = 'connecting';
-  private readonly kafka: Kafka;
-  private consumer: Consumer | undefined;
-  /** Incremented per attempt; events of an older consumer are ignored. */
-  private attemptNo = 0;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private error: string | undefined;
+  private readonly loop: ConsumerLoop;
   private readonly invalidLog = new RateLimitedLog(1000);
 
   constructor(private readonly opts: ReplyConsumerOptions) {
     this.groupId = replyGroupId(opts.config);
-    this.kafka = createKafka(opts.config, opts.log, 'replies');
+    const { config } = opts;
+    this.loop = new ConsumerLoop({
+      kafka: createKafka(config, opts.log, 'replies'),
+      log: opts.log,
+      name: 'Kafka reply consumer',
+      groupId: this.groupId,
+      topics: config.proxyKafkaResponseTopics,
+      maxWaitMs: MAX_WAIT_MS,
+      sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+      restartDelayMs: config.kafkaRestartDelayMs,
+      // Every record of a batch is handled synchronously; nothing is committed anyway.
+      autoResolve: true,
+      eachBatch: (payload) => this.eachBatch(payload),
+      onFailure: () => {
+        this.stats.restarts++;
+      },
+      ...(opts.onState && { onState: opts.onState }),
+    });
   }
 
   state(): KafkaState {
-    return this.current;
+    return this.loop.state();
   }
 
   lastError(): string | undefined {
-    return this.error;
+    return this.loop.lastError();
   }
 
   start(): void {
-    void this.attempt();
+    this.loop.start();
   }
 
-  private setState(s: KafkaState): void {
-    if (this.current === s) return;
-    this.current = s;
-    this.opts.onState?.(s);
-  }
-
-  private async attempt(): Promise<void> {
-    const n = ++this.attemptNo;
-    const { config } = this.opts;
-    const consumer = this.kafka.consumer({
-      groupId: this.groupId,
-      maxWaitTimeInMs: MAX_WAIT_MS,
-      sessionTimeout: config.kafkaSessionTimeoutMs,
-      heartbeatInterval: Math.min(3000, Math.floor(config.kafkaSessionTimeoutMs / 3)),
-      retry: { retries: 3, initialRetryTime: 300, restartOnFailure: async () => false },
-    });
-    this.consumer = consumer;
-    let joined = false;
-    const { GROUP_JOIN, FETCH, CRASH } = consumer.events;
-    consumer.on(GROUP_JOIN, () => {
-      joined = true;
-    });
-    // The first fetch after joining comes after the partitions were positioned at "latest".
-    consumer.on(FETCH, () => {
-      if (n !== this.attemptNo || !joined || this.current === 'connected' || this.current === 'stopped') return;
-      this.error = undefined;
-      this.setState('connected');
-    });
-    consumer.on(CRASH, (e) => {
-      if (!e.payload.restart) this.fail(n, e.payload.error);
-    });
-    const abandoned = () => n !== this.attemptNo || this.current === 'stopped';
-    try {
-      await consumer.connect();
-      if (abandoned()) return void consumer.disconnect().catch(() => undefined);
-      await consumer.subscribe({ topics: [...config.proxyKafkaResponseTopics], fromBeginning: false });
-      if (abandoned()) return void consumer.disconnect().catch(() => undefined);
-      await consumer.run({
-        autoCommit: false,
-        // Partitions are handled one after the other; handling a batch is synchronous and short.
-        partitionsConsumedConcurrently: 1,
-        eachBatch: (payload) => this.eachBatch(payload),
-      });
-    } catch (e) {
-      this.fail(n, e);
-    }
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async eachBatch({ batch, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -187,34 +154,6 @@ class Replies implements ReplyConsumer {
     }
   }
 
-  /** The attempt `n` failed: drop its consumer and start a new one after the configured delay. */
-  private fail(n: number, error: unknown): void {
-    if (n !== this.attemptNo || this.current === 'stopped' || this.restartTimer) return;
-    const delay = this.opts.config.kafkaRestartDelayMs;
-    this.error = error instanceof Error ? error.message : String(error);
-    this.stats.restarts++;
-    this.setState('reconnecting');
-    this.opts.log.error(`Kafka reply consumer failed; restarting in ${delay} ms`, { group: this.groupId, error: this.error });
-    const consumer = this.consumer;
-    this.consumer = undefined;
-    consumer?.disconnect().catch(() => undefined);
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      if (this.current !== 'stopped') void this.attempt();
-    }, delay);
-  }
-
-  async stop(): Promise<void> {
-    this.setState('stopped');
-    this.attemptNo++; // an attempt under way sees it was abandoned
-    clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
-    const consumer = this.consumer;
-    this.consumer = undefined;
-    if (!consumer) return;
-    // Leaving the group is polite but must not hold up shutdown.
-    await Promise.race([consumer.disconnect().catch(() => undefined), sleep(5000)]);
-  }
 }
 
 /** kafkajs's header object as a list of [name, value] strings; repeated headers arrive as arrays. */
@@ -226,8 +165,4 @@ function headerList(headers: IHeaders | undefined): Array<[string, string]> {
     for (const v of Array.isArray(value) ? value : [value]) out.push([name, typeof v === 'string' ? v : v.toString('utf8')]);
   }
   return out;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }
