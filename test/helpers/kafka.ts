@@ -34,13 +34,16 @@ function client(): Kafka {
 }
 
 let admin: Admin | undefined;
-async function adminClient(): Promise<Admin> {
-  if (!admin) {
+let adminConnecting: Promise<Admin> | undefined;
+function adminClient(): Promise<Admin> {
+  // Shared like the producer below: concurrent first calls must not each connect one.
+  adminConnecting ??= (async () => {
     const a = client().admin();
     await a.connect();
     admin = a;
-  }
-  return admin;
+    return a;
+  })();
+  return adminConnecting;
 }
 
 /** Creates a topic with a unique name (and `partitions` partitions) and waits until it has leaders. */
@@ -77,13 +80,17 @@ export interface TestMessage {
   partition?: number;
 }
 
+let connecting: Promise<Producer> | undefined;
 export async function produce(topic: string, messages: TestMessage[]): Promise<void> {
-  if (!producer) {
+  // One producer for every caller, also for callers that arrive while it connects: a producer
+  // per concurrent first call would be left connected and keep the test process alive.
+  connecting ??= (async () => {
     const p = client().producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
     await p.connect();
     producer = p;
-  }
-  await producer.send({ topic, acks: -1, messages });
+    return p;
+  })();
+  await (await connecting).send({ topic, acks: -1, messages });
 }
 
 /** A consumer of `topic` from its beginning in a fresh group; collects record values as strings. */
@@ -102,7 +109,9 @@ export async function closeKafka(): Promise<void> {
   await producer?.disconnect().catch(() => undefined);
   await admin?.disconnect().catch(() => undefined);
   producer = undefined;
+  connecting = undefined;
   admin = undefined;
+  adminConnecting = undefined;
 }
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
