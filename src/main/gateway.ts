@@ -17,6 +17,7 @@ import { createRateLimitBuffer } from '../shared/rate-limit.js';
 import { loadUws } from '../shared/uws.js';
 import type { TemplatedApp, UsListenSocket, UwsModule } from '../shared/uws.js';
 import { ApiStore } from './apis/api-store.js';
+import { ApiReplication } from './apis/api-replication.js';
 import { buildInternalApi } from './api/internal-api.js';
 import type { GatewayStatus } from './api/internal-api.js';
 import { createKafka } from './kafka/client.js';
@@ -61,8 +62,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   // the shards start with them.
   const apis = new ApiStore(config.nodeId);
   apis.load((config.proxyConfig ?? []) as JsonObject[]);
-  const publishApis = () => sup.setApis(apis.active());
-  await publishApis();
 
   // With Kafka configured, HTTP submissions go through the first source topic (docs/kafka.md).
   // Set before the shards open the public port so that no submission is routed locally.
@@ -86,6 +85,24 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       records.send(req.topic, { key: req.key, value: req.value, headers: req.headers }, done);
     };
   }
+  // API definitions: with Kafka, every node reads the definitions topic to its end before its
+  // shards start, and writes each change made through /v3/apis to it (main/apis/api-replication.ts).
+  let replication: ApiReplication | undefined;
+  if (recordProducer) {
+    replication = new ApiReplication({
+      config, kafka: createKafka(config, log, 'apis'), log, store: apis, records: recordProducer,
+      changed: () => void sup.setApis(apis.active()),
+    });
+    await replication.start();
+  }
+  const publishApis = async (id?: string) => {
+    await sup.setApis(apis.active());
+    if (id !== undefined && replication) {
+      await replication.write(id).catch((e: unknown) =>
+        log.error(`API definition ${id} could not be written to ${config.proxyApisTopic}; other nodes do not see the change`, { error: (e as Error).message }));
+    }
+  };
+  await publishApis();
   // Asynchronous replies of the proxy: /v3/responses and the response topics feed this router.
   const replyTopic = config.proxyKafkaResponseTopics[0];
   const replies = new ReplyRouter({
@@ -104,7 +121,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   let kafka: KafkaSource | undefined;
   let replyConsumer: ReplyConsumer | undefined;
   const stopKafka = async () => {
-    await Promise.all([kafka?.stop(), replyConsumer?.stop()]);
+    await Promise.all([kafka?.stop(), replyConsumer?.stop(), replication?.stop()]);
     // Submissions still on their way get a few seconds; an unreachable broker must not hold up
     // the shutdown (SHUTDOWN_TIMEOUT_MS is for the shards' clients).
     const drained = Promise.all([forwarder?.drain(), recordProducer?.drain()]);

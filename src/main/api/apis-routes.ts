@@ -28,8 +28,11 @@ const OK = '{"message":"ok"}';
 
 export interface ApisRoutesDeps {
   store: ApiStore;
-  /** Sends the active definitions to the shards; resolves when they serve them. */
-  publish(): Promise<void>;
+  /**
+   * Sends the active definitions to the shards, and the changed one (`id`) to the other nodes
+   * when they are replicated; resolves when this node's shards serve them.
+   */
+  publish(id?: string): Promise<void>;
   maxRequestBodyBytes: number;
   maxHeaderValueBytes: number;
   log: Logger;
@@ -53,7 +56,7 @@ export function registerApisRoutes(app: TemplatedApp, deps: ApisRoutesDeps): voi
         const errors = validateApi(params);
         if (errors) return sendError(t, err.apiInvalid(errorMapJson(errors)));
         if (store.create(params) === 'exists') return sendError(t, err.apiExists(params['id'] as string));
-        publishThen(t, deps, 201, OK);
+        publishThen(t, deps, 201, OK, params['id'] as string);
       }),
     );
 
@@ -65,7 +68,7 @@ export function registerApisRoutes(app: TemplatedApp, deps: ApisRoutesDeps): voi
         const errors = validateApi(params);
         if (errors) return sendError(t, err.apiInvalid(errorMapJson(errors)));
         if (!store.update(id, params)) return sendError(t, err.apiNotFound(id));
-        publishThen(t, deps, 200, OK);
+        publishThen(t, deps, 200, OK, id);
       });
     });
 
@@ -73,7 +76,7 @@ export function registerApisRoutes(app: TemplatedApp, deps: ApisRoutesDeps): voi
       const id = pathId(req);
       if (id === undefined) return answerError(res, err.apiBodyInvalid());
       if (!store.deactivate(id)) return answerError(res, err.apiNotFound(id));
-      publishThen(track(res), deps, 204, '');
+      publishThen(track(res), deps, 204, '', id);
     });
   }
 }
@@ -127,8 +130,8 @@ function isJsonType(contentType: string): boolean {
 }
 
 /** Answers after the shards serve the change (publish never rejects; it times out with a warning). */
-function publishThen(t: Tracked, deps: ApisRoutesDeps, status: number, body: string): void {
-  deps.publish().then(
+function publishThen(t: Tracked, deps: ApisRoutesDeps, status: number, body: string, id: string): void {
+  deps.publish(id).then(
     () => send(t, status, body, status === 204 ? undefined : [JSON_TYPE]),
     (e) => {
       deps.log.error('publishing API definitions failed', { error: e });

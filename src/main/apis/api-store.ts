@@ -27,6 +27,19 @@ export class ApiStore {
     for (const def of defs) this.apis.set(def['id'] as string, withDefaults(def, meta));
   }
 
+  /**
+   * A definition as another node (or this one) wrote it to the replication topic, tombstones
+   * included: it replaces whatever is stored under its id (main/apis/api-replication.ts).
+   */
+  applyReplicated(def: ApiDefinition): void {
+    this.apis.set(def['id'] as string, def);
+  }
+
+  /** The stored definition, tombstone or not (what is replicated after a change). */
+  stored(id: string): ApiDefinition | undefined {
+    return this.apis.get(id);
+  }
+
   /** Active definitions, in creation order. */
   active(): ApiDefinition[] {
     return [...this.apis.values()].filter((a) => a['active'] === true);

@@ -31,6 +31,8 @@ export interface ConsumerLoopOptions {
   maxWaitMs: number;
   sessionTimeoutMs: number;
   restartDelayMs: number;
+  /** A group without committed offsets starts at the first record instead of the latest. */
+  fromBeginning?: boolean;
   /** false: `eachBatch` resolves offsets itself (records it did not resolve are fetched again). */
   autoResolve: boolean;
   eachBatch(payload: EachBatchPayload): Promise<void>;
@@ -107,7 +109,7 @@ export class ConsumerLoop {
     try {
       await consumer.connect();
       if (abandoned()) return void consumer.disconnect().catch(() => undefined);
-      await consumer.subscribe({ topics: [...opts.topics], fromBeginning: false });
+      await consumer.subscribe({ topics: [...opts.topics], fromBeginning: opts.fromBeginning ?? false });
       if (abandoned()) return void consumer.disconnect().catch(() => undefined);
       await consumer.run({
         autoCommit: false,

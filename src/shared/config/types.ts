@@ -33,6 +33,8 @@ export interface GatewayConfig {
   readonly proxyConfig: unknown;
   /** PROXY_RECV_TIMEOUT: ms to wait for an upstream's response headers, and between two pieces of its body. */
   readonly proxyRecvTimeoutMs: number;
+  /** PROXY_APIS_TOPIC: compacted topic sharing API definitions between nodes. */
+  readonly proxyApisTopic: string;
   /** PROXY_HTTP_ASYNC_RESPONSE_TIMEOUT: ms a `response_from: http_async` request waits for its reply after the upstream's 202. */
   readonly proxyHttpAsyncResponseTimeoutMs: number;
   /** PROXY_KAFKA_WRAP_NON_CLOUDEVENTS: wrap kafka-target bodies that are not CloudEvents instead of refusing them. */

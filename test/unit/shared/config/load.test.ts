@@ -83,7 +83,7 @@ test('the config has exactly the fields of GatewayConfig', () => {
     kafkaSessionTimeoutMs: true, kafkaProducerAcks: true, kafkaProducerIdempotent: true, kafkaPartitioner: true,
     proxyKafkaResponseTopics: true, proxyKafkaResponseGroupId: true, proxyKafkaResponseTimeoutMs: true, kafkaLogTopic: true,
     requestLog: true, proxyConfig: true, proxyRecvTimeoutMs: true, host: true,
-    proxyHttpAsyncResponseTimeoutMs: true, proxyKafkaWrapNonCloudEvents: true,
+    proxyHttpAsyncResponseTimeoutMs: true, proxyKafkaWrapNonCloudEvents: true, proxyApisTopic: true,
   };
   const jwtFields: { [K in keyof GatewayConfig['jwt']]: true } = { secretKey: true, alg: true, sessionField: true, cacheSize: true };
   const cfg = loadConfig({});
@@ -109,7 +109,7 @@ test('every variable is read', () => {
     KAFKA_PARTITIONER: 'MURMUR3', PROXY_KAFKA_RESPONSE_TOPICS: 'replies-a, replies-b', PROXY_KAFKA_RESPONSE_KAFKA_GROUP_ID: 'rgrp',
     PROXY_KAFKA_RESPONSE_TIMEOUT: '1500', KAFKA_LOG_TOPIC: 'calls', REQUEST_LOG: 'console,kafka',
     PROXY_CONFIG_FILE: JSON.stringify([API]), PROXY_RECV_TIMEOUT: '250', HOST: 'gw.example',
-    PROXY_HTTP_ASYNC_RESPONSE_TIMEOUT: '300', PROXY_KAFKA_WRAP_NON_CLOUDEVENTS: 'true',
+    PROXY_HTTP_ASYNC_RESPONSE_TIMEOUT: '300', PROXY_KAFKA_WRAP_NON_CLOUDEVENTS: 'true', PROXY_APIS_TOPIC: 'apis',
   });
   assert.deepEqual(JSON.parse(JSON.stringify(cfg)), {
     inboundPort: 0, inboundHost: '127.0.0.1', apiHttpPort: 0, apiHttpHost: '::1', cors: 'https://app.example',
@@ -125,7 +125,7 @@ test('every variable is read', () => {
     kafkaPartitioner: 'murmur3', proxyKafkaResponseTopics: ['replies-a', 'replies-b'], proxyKafkaResponseGroupId: 'rgrp',
     proxyKafkaResponseTimeoutMs: 1500, kafkaLogTopic: 'calls', requestLog: ['console', 'kafka'],
     proxyConfig: [API], proxyRecvTimeoutMs: 250, host: 'gw.example',
-    proxyHttpAsyncResponseTimeoutMs: 300, proxyKafkaWrapNonCloudEvents: true,
+    proxyHttpAsyncResponseTimeoutMs: 300, proxyKafkaWrapNonCloudEvents: true, proxyApisTopic: 'apis',
   });
 });
 
