@@ -12,9 +12,8 @@
  * Response: the upstream's headers minus hop-by-hop ones, minus `content-length` and `date`,
  * which uWS writes itself for the framing it uses.
  */
+import { connectionListed, HOP_BY_HOP } from '../shared/http/header-rules.js';
 import type { Headers } from '../shared/http/uws-http.js';
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'te', 'trailer']);
 
 export interface UpstreamHeaderOptions {
   hostHeader: string;
@@ -70,10 +69,4 @@ export function clientAddress(ip: string): string {
   if (!ip.includes(':')) return ip;
   const mapped = /^(?:0{0,4}:){0,5}(?:0{0,4}:)?ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
   return mapped ? mapped[1]! : ip;
-}
-
-function connectionListed(values: readonly string[]): Set<string> {
-  const names = new Set<string>();
-  for (const v of values) for (const n of v.split(',')) if (n.trim() !== '') names.add(n.trim().toLowerCase());
-  return names;
 }

@@ -10,6 +10,7 @@
  * matches HEAD endpoints first and GET endpoints otherwise, and is forwarded as HEAD (spec 13,
  * item 17).
  */
+import { HTTP_TOKEN } from '../shared/http/header-rules.js';
 import { compilePathRegex, renderReplacement, type PathMatcher } from '../shared/apis/path-regex.js';
 import { isObject, type ApiDefinition, type Json, type JsonObject } from '../shared/apis/types.js';
 import { resolveUpstream, type Upstream } from './upstream.js';
@@ -52,7 +53,6 @@ export interface RouteMatch {
   path: string;
 }
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const UNSAFE_VALUE = /[\r\n\0]/;
 
 export class RouteTable {
@@ -148,7 +148,7 @@ function addHeaders(version: JsonObject, apiId: string, warnings: string[]): Arr
   const out: Array<readonly [string, string]> = [];
   for (const [name, raw] of Object.entries(add)) {
     const value = typeof raw === 'string' ? raw : typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : undefined;
-    if (!TOKEN.test(name) || value === undefined || UNSAFE_VALUE.test(value)) {
+    if (!HTTP_TOKEN.test(name) || value === undefined || UNSAFE_VALUE.test(value)) {
       warnings.push(`API ${apiId}: add_headers entry ${JSON.stringify(name)} is not a valid header; left out`);
       continue;
     }

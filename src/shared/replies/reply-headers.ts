@@ -15,6 +15,7 @@
  * Errors carry RIG's texts for the HTTP path, `Failed to parse request body: <inspected error>`,
  * so that clients matching on them keep working. Names are matched in any case.
  */
+import { connectionListed, HOP_BY_HOP, HTTP_TOKEN } from '../http/header-rules.js';
 
 export interface ReplyHead {
   correlation: string;
@@ -33,10 +34,7 @@ export type ReplyHeadersResult = ({ ok: true } & ReplyHead) | ({ ok: false } & R
 export const CORRELATION_HEADER = 'rig-correlation';
 export const RESPONSE_CODE_HEADER = 'rig-response-code';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'te', 'trailer']);
 const NOT_FORWARDED = new Set(['content-length', 'host', 'expect', 'date', CORRELATION_HEADER, RESPONSE_CODE_HEADER]);
-/** RFC 9110 token: the characters a field name may have. */
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Control characters other than horizontal tab may not appear in a field value. */
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
@@ -56,13 +54,10 @@ export function parseReplyHeaders(headers: ReadonlyArray<readonly [string, strin
   // Not a RIG text: RIG passed any integer on and failed when writing the response.
   if (!(status >= 100 && status <= 599)) return fail('status-out-of-range', `{:error, {:invalid_status, ${BigInt(code)}}}`);
 
-  const dropped = new Set<string>();
-  for (const [name, value] of lower) {
-    if (name === 'connection') for (const n of value.split(',')) if (n.trim() !== '') dropped.add(n.trim().toLowerCase());
-  }
+  const dropped = connectionListed(lower.filter(([name]) => name === 'connection').map(([, value]) => value));
   const out: Array<[string, string]> = [];
   for (const [name, raw] of lower) {
-    if (HOP_BY_HOP.has(name) || NOT_FORWARDED.has(name) || dropped.has(name) || !TOKEN.test(name)) continue;
+    if (HOP_BY_HOP.has(name) || NOT_FORWARDED.has(name) || dropped.has(name) || !HTTP_TOKEN.test(name)) continue;
     const value = raw.trim();
     if (CONTROL.test(value)) continue;
     out.push([name, value]);
