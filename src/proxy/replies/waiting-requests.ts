@@ -60,10 +60,6 @@ export class WaitingRequests {
     private readonly where: { nodeId: string; shard: number; incarnation: number },
   ) {}
 
-  get size(): number {
-    return this.slots.size;
-  }
-
   /** A new slot and the correlation token naming it. */
   open(): { id: number; token: string } {
     const id = this.nextId++;

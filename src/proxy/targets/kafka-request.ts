@@ -13,7 +13,6 @@
  * `ce_contenttype` / `ce_contentType` when the event has that attribute, as RIG's JSON serializer.
  */
 import { randomUUID } from 'node:crypto';
-import { GatewayError } from '../../shared/errors.js';
 import { isObject, type JsonObject } from '../../shared/apis/types.js';
 import type { Headers } from '../../shared/http/uws-http.js';
 import { err } from '../../shared/errors.js';
@@ -100,8 +99,4 @@ export function hostAndPort(hostHeader: string | undefined, listenPort: number):
   const m = /^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/.exec(hostHeader);
   if (!m) return { host: hostHeader, port: listenPort };
   return { host: m[1]!, port: m[2] === undefined ? listenPort : Number(m[2]) };
-}
-
-export function isKafkaRequestError(e: unknown): e is GatewayError {
-  return e instanceof GatewayError && e.code === 'GW_ERR_KAFKA_REQUEST_INVALID';
 }
