@@ -38,7 +38,8 @@ export function registerResponsesRoutes(
     }
     const head = parseReplyHeaders(snap.headers);
     if (!head.ok) return writeResponse(res, 400, err.replyInvalid(head.message.replace(/^Failed to parse request body: /, '')).message);
-    if (!deps.replies.isCorrelationToken(head.correlation)) {
+    const target = deps.replies.resolve(head.correlation);
+    if (!target) {
       const inspected = BASE64URL.test(head.correlation) ? '{:error, :invalid_term}' : '{:error, :not_base64}';
       return writeResponse(res, 400, err.replyInvalid(inspected).message);
     }
@@ -47,7 +48,7 @@ export function registerResponsesRoutes(
       t,
       deps.maxRequestBodyBytes,
       (body) => {
-        deps.replies.route(head.correlation, { status: head.status, headers: head.headers, body }, true);
+        deps.replies.deliver(head.correlation, target, { status: head.status, headers: head.headers, body }, true);
         send(t, 202, 'message sent to correlated reverse proxy request');
       },
       (e) => send(t, e.status, e.message),

@@ -13,7 +13,7 @@
  *   as `invalid`.
  */
 import type { CorrelatedReply } from '../../shared/channel/messages.js';
-import type { TokenCodec } from '../../shared/token/connection-token.js';
+import type { TokenCodec, TokenPayload } from '../../shared/token/connection-token.js';
 
 export type ReplyOutcome = 'delivered' | 'forwarded' | 'foreign' | 'invalid' | 'gone';
 
@@ -39,21 +39,29 @@ export class ReplyRouter {
 
   constructor(private readonly deps: ReplyRouterDeps) {}
 
-  /** `posted`: the reply came through /v3/responses (it may be forwarded to another node). */
-  route(token: string, reply: CorrelatedReply, posted: boolean): ReplyOutcome {
+  /** A reply consumed from Kafka. */
+  route(token: string, reply: CorrelatedReply): ReplyOutcome {
+    return this.deliver(token, this.resolve(token), reply, false);
+  }
+
+  /** Where a correlation token points, or undefined when it is not one of this cluster's. */
+  resolve(token: string): TokenPayload | undefined {
     const p = this.deps.tokens.decode(token);
-    if (!p || p.kind !== 'correlation') return this.count('invalid');
+    return p && p.kind === 'correlation' ? p : undefined;
+  }
+
+  /**
+   * Sends the reply where `resolve(token)` said (`p`). `posted`: it came through /v3/responses,
+   * so a reply for another node is passed on to it.
+   */
+  deliver(token: string, p: TokenPayload | undefined, reply: CorrelatedReply, posted: boolean): ReplyOutcome {
+    if (!p) return this.count('invalid');
     if (p.nodeId !== this.deps.nodeId) {
       if (!posted || !this.deps.toOtherNode) return this.count('foreign');
       this.deps.toOtherNode(token, reply).catch(() => undefined); // the producer counts failures
       return this.count('forwarded');
     }
     return this.count(this.deps.toShard(p.shard, p.incarnation, p.id, reply) ? 'delivered' : 'gone');
-  }
-
-  /** Whether the token is one of this cluster's correlation tokens (for /v3/responses' 400). */
-  isCorrelationToken(token: string): boolean {
-    return this.deps.tokens.decode(token)?.kind === 'correlation';
   }
 
   private count(outcome: ReplyOutcome): ReplyOutcome {
