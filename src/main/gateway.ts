@@ -75,11 +75,11 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       idempotent: config.kafkaProducerIdempotent,
       partitioner: config.kafkaPartitioner,
     });
-    const fw = new TopicForwarder(producer, config.kafkaSourceTopics[0]!, log);
-    forwarder = fw;
-    router.forwardSubmitted = (json) => fw.forward(json);
     const records = new RecordProducer(producer, log);
     recordProducer = records;
+    const fw = new TopicForwarder(records, config.kafkaSourceTopics[0]!, log);
+    forwarder = fw;
+    router.forwardSubmitted = (json) => fw.forward(json);
     sup.onProduce = (shard, req) => {
       const done = req.id === 0 ? undefined : (error?: string) => shard.send({ t: 'produced', id: req.id, ...(error !== undefined && { error }) });
       records.send(req.topic, { key: req.key, value: req.value, headers: req.headers }, done);
@@ -124,8 +124,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     await Promise.all([kafka?.stop(), replyConsumer?.stop(), replication?.stop()]);
     // Submissions still on their way get a few seconds; an unreachable broker must not hold up
     // the shutdown (SHUTDOWN_TIMEOUT_MS is for the shards' clients).
-    const drained = Promise.all([forwarder?.drain(), recordProducer?.drain()]);
-    if (forwarder) await Promise.race([drained, new Promise((r) => setTimeout(r, 5000).unref())]);
+    if (recordProducer) await Promise.race([recordProducer.drain(), new Promise((r) => setTimeout(r, 5000).unref())]);
     await producer?.close();
   };
 
@@ -147,7 +146,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     replyConsumer = startReplyConsumer({
       config,
       log,
-      onReply: (r) => void replies.route(r.correlation, { status: r.status, headers: r.headers, body: r.body }, false),
+      onReply: (r) => void replies.route(r.correlation, { status: r.status, headers: r.headers, body: r.body }),
       onState: (state) => log.info(`Kafka reply consumer ${state}`, { group: replyConsumer?.groupId, topics: config.proxyKafkaResponseTopics }),
     });
   }
@@ -191,7 +190,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       eventMetrics({
         router,
         kafka: kafka && { topics: config.kafkaSourceTopics, stats: kafka.stats },
-        forwarder,
         records: recordProducer?.stats,
         connections: () => sup.shards.reduce((n, s) => n + s.connections, 0),
       }),

@@ -5,11 +5,13 @@
  * own subscribers, wherever it was submitted.
  *
  * The submitter got its 202 before the event reaches Kafka (the shard answers as soon as the event
- * is parsed). A failed send is logged and counted in `produceFailed`; the event is lost. Sends are
- * batched per event-loop turn: one produce request for everything submitted in that turn.
+ * is parsed). A failed send is logged and counted in `produceFailed`; the event is lost. Sends go
+ * through the record producer (./record-producer.ts), which writes everything of one event-loop
+ * turn in one produce request per topic.
  */
 import type { Logger } from '../../shared/logger.js';
-import type { JsonProducer, OutgoingMessage } from './producer.js';
+import { RateLimitedLog } from './rate-limited-log.js';
+import type { RecordProducer } from './record-producer.js';
 
 export const CLOUDEVENTS_JSON = 'application/cloudevents+json';
 
@@ -20,12 +22,10 @@ export interface ForwarderStats {
 
 export class TopicForwarder {
   readonly stats: ForwarderStats = { produced: 0, produceFailed: 0 };
-  private pending: OutgoingMessage[] = [];
-  private scheduled = false;
-  private inFlight = new Set<Promise<void>>();
+  private readonly lostLog = new RateLimitedLog(1000);
 
   constructor(
-    private readonly producer: JsonProducer,
+    private readonly records: RecordProducer,
     readonly topic: string,
     private readonly log: Logger,
   ) {}
@@ -33,36 +33,15 @@ export class TopicForwarder {
   /** Queues one event's JSON text (structured mode, forwarded byte-for-byte by the consumers). */
   forward(json: string | Uint8Array): void {
     const value = typeof json === 'string' ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength);
-    this.pending.push({ value, headers: { 'content-type': CLOUDEVENTS_JSON } });
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.flush);
-    }
-  }
-
-  private readonly flush = (): void => {
-    this.scheduled = false;
-    const messages = this.pending;
-    this.pending = [];
-    if (messages.length === 0) return;
-    const p = this.producer.send(this.topic, messages).then(
-      () => {
-        this.stats.produced += messages.length;
-      },
-      (e: unknown) => {
-        this.stats.produceFailed += messages.length;
-        this.log.error(`could not send ${messages.length} submitted event(s) to Kafka topic ${this.topic}; they are lost`, {
-          error: e instanceof Error ? e.message : String(e),
-        });
-      },
-    );
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
-  };
-
-  /** Sends what is queued and waits for the sends under way (shutdown). */
-  async drain(): Promise<void> {
-    this.flush();
-    await Promise.all([...this.inFlight]);
+    this.records.send(this.topic, { value, headers: { 'content-type': CLOUDEVENTS_JSON } }, (error) => {
+      if (error === undefined) {
+        this.stats.produced++;
+        return;
+      }
+      this.stats.produceFailed++;
+      this.lostLog.run((suppressed) =>
+        this.log.error(`a submitted event could not be sent to Kafka topic ${this.topic}; it is lost`, { error, suppressed }),
+      );
+    });
   }
 }

@@ -1,6 +1,6 @@
 /**
  * RIG's event metrics and our connection gauge, read from counters the gateway keeps anyway
- * (router, Kafka source, HTTP -> Kafka forwarder, shards' `stats` reports): nothing is counted
+ * (router, Kafka source, record producer, shards' `stats` reports): nothing is counted
  * twice, a scrape only reads. Label values are the configured topics, so their number is bounded.
  */
 import type { MetricFamily, Sample } from './prometheus-text.js';
@@ -9,9 +9,10 @@ export interface EventMetricsSources {
   router: { readonly stats: { readonly events: number; readonly unrouted: number } };
   /** The Kafka source and its configured topics; undefined without Kafka. */
   kafka?: { readonly topics: readonly string[]; readonly stats: { readonly byTopic: ReadonlyMap<string, { consumed: number; failed: number }> } } | undefined;
-  /** The forwarder of HTTP submissions to Kafka; undefined without Kafka. */
-  forwarder?: { readonly topic: string; readonly stats: { readonly produced: number; readonly produceFailed: number } } | undefined;
-  /** Records the shards handed to main's producer (kafka-target requests, request log, replies for other nodes), per topic. */
+  /**
+   * Everything main's record producer wrote, per topic (HTTP submissions forwarded to the source
+   * topic, kafka-target requests, the request log, replies for other nodes); undefined without Kafka.
+   */
   records?: ReadonlyMap<string, { readonly produced: number; readonly failed: number }> | undefined;
   /** Connections the shards reported last (every 5 s). */
   connections: () => number;
@@ -26,19 +27,9 @@ export function eventMetrics(src: EventMetricsSources): MetricFamily[] {
     consumed.push({ labels, value: (t?.consumed ?? 0) + (t?.failed ?? 0) });
     consumedFailed.push({ labels, value: t?.failed ?? 0 });
   }
-  // Per topic: a topic may receive both forwarded submissions and shard records.
-  const byTopic = new Map<string, { produced: number; failed: number }>();
-  const add = (topic: string, produced: number, failed: number) => {
-    const t = byTopic.get(topic) ?? { produced: 0, failed: 0 };
-    t.produced += produced;
-    t.failed += failed;
-    byTopic.set(topic, t);
-  };
-  if (src.forwarder) add(src.forwarder.topic, src.forwarder.stats.produced, src.forwarder.stats.produceFailed);
-  for (const [topic, c] of src.records ?? []) add(topic, c.produced, c.failed);
   const produced: Sample[] = [];
   const produceFailed: Sample[] = [];
-  for (const [topic, c] of byTopic) {
+  for (const [topic, c] of src.records ?? []) {
     const labels = [['target', 'kafka'], ['topic', topic]] as const;
     produced.push({ labels, value: c.produced });
     produceFailed.push({ labels, value: c.failed });

@@ -2,7 +2,7 @@
  * What GET /metrics shows (docs/metrics.md). Main owns the totals of `rig_proxy_requests_total`:
  * shards send what they counted since their last report (`metrics` messages, at most once a
  * second), so the totals outlive a shard restart (all but the restarted shard's last second). The
- * other metrics are read from counters that already exist (router, Kafka source, forwarder,
+ * other metrics are read from counters that already exist (router, Kafka source, record producer,
  * shards' stats, the process) when a scrape asks for them, through registered collectors.
  */
 import type { ProxyRequestCount } from '../../shared/channel/messages.js';

@@ -64,7 +64,7 @@ test('event metrics: consumed counts handled and failed records per configured t
   const families = eventMetrics({
     router: { stats: { events: 10, unrouted: 4 } },
     kafka: { topics: ['rig', 'other'], stats: { byTopic: new Map([['rig', { consumed: 5, failed: 2 }]]) } },
-    forwarder: { topic: 'rig', stats: { produced: 7, produceFailed: 1 } },
+    records: new Map([['rig', { produced: 7, failed: 1 }]]),
     connections: () => 12,
   });
   const reg = new MetricsRegistry();
