@@ -11,7 +11,9 @@
  *   the group get at most 5 s, so a broker that is away never holds up shutdown.
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { GatewayConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/logger.js';
+import type { KafkaClientConfig } from './client.js';
 
 /**
  * disabled: KAFKA_BROKERS is empty. connecting: first attempt under way. connected: joined the
@@ -19,6 +21,18 @@ import type { Logger } from '../../shared/logger.js';
  * last attempt failed, the next starts after KAFKA_RESTART_DELAY_MS. stopped: shut down.
  */
 export type KafkaState = 'disabled' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
+
+/** What every consumer built on this loop takes from the configuration besides its own topics. */
+export type ConsumerLoopConfig = KafkaClientConfig & Pick<GatewayConfig, 'kafkaRestartDelayMs' | 'kafkaSessionTimeoutMs'>;
+
+/** What the gateway sees of such a consumer (readiness, stats, shutdown). */
+export interface RunningConsumer {
+  readonly groupId: string;
+  state(): KafkaState;
+  /** Description of the last failure, for the readiness body. */
+  lastError(): string | undefined;
+  stop(): Promise<void>;
+}
 
 export interface ConsumerLoopOptions {
   kafka: Kafka;

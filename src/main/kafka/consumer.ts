@@ -28,7 +28,7 @@ import type { CloudEvent } from '../../shared/cloudevents/types.js';
 import type { GatewayConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/logger.js';
 import { createKafka } from './client.js';
-import { ConsumerLoop, type KafkaState } from './consumer-loop.js';
+import { ConsumerLoop, type ConsumerLoopConfig, type KafkaState, type RunningConsumer } from './consumer-loop.js';
 import { KafkaDecodeError, decodeKafkaRecord } from './decode.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 
@@ -58,11 +58,7 @@ export interface KafkaSourceStats {
 }
 
 export interface KafkaSourceOptions {
-  config: Pick<
-    GatewayConfig,
-    | 'kafkaBrokers' | 'kafkaSourceTopics' | 'kafkaGroupId' | 'kafkaRestartDelayMs' | 'kafkaSslEnabled' | 'kafkaSslCaCertFile'
-    | 'kafkaSslCertFile' | 'kafkaSslKeyFile' | 'kafkaSslKeyFilePass' | 'kafkaSasl' | 'nodeId' | 'logLevel' | 'kafkaSessionTimeoutMs'
-  >;
+  config: ConsumerLoopConfig & Pick<GatewayConfig, 'kafkaSourceTopics' | 'kafkaGroupId'>;
   log: Logger;
   /** Routes one decoded event (Router.submit). Must not throw; a throw is logged and the record skipped. */
   dispatch: (event: CloudEvent) => void;
@@ -71,13 +67,8 @@ export interface KafkaSourceOptions {
   onState?: (state: KafkaState) => void;
 }
 
-export interface KafkaSource {
-  readonly groupId: string;
-  state(): KafkaState;
+export interface KafkaSource extends RunningConsumer {
   readonly stats: Readonly<KafkaSourceStats>;
-  /** Description of the last failure, for the readiness body. */
-  lastError(): string | undefined;
-  stop(): Promise<void>;
 }
 
 export function kafkaGroupId(config: Pick<GatewayConfig, 'kafkaGroupId' | 'nodeId'>): string {

@@ -21,7 +21,7 @@ import type { GatewayConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/logger.js';
 import { parseReplyHeaders } from '../../shared/replies/reply-headers.js';
 import { createKafka } from './client.js';
-import { ConsumerLoop, type KafkaState } from './consumer-loop.js';
+import { ConsumerLoop, type ConsumerLoopConfig, type KafkaState, type RunningConsumer } from './consumer-loop.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 
 /**
@@ -54,25 +54,16 @@ export interface ReplyConsumerStats {
 }
 
 export interface ReplyConsumerOptions {
-  config: Pick<
-    GatewayConfig,
-    | 'kafkaBrokers' | 'proxyKafkaResponseTopics' | 'proxyKafkaResponseGroupId' | 'kafkaRestartDelayMs' | 'kafkaSslEnabled'
-    | 'kafkaSslCaCertFile' | 'kafkaSslCertFile' | 'kafkaSslKeyFile' | 'kafkaSslKeyFilePass' | 'kafkaSasl' | 'nodeId' | 'logLevel'
-    | 'kafkaSessionTimeoutMs'
-  >;
+  config: ConsumerLoopConfig & Pick<GatewayConfig, 'proxyKafkaResponseTopics' | 'proxyKafkaResponseGroupId'>;
   log: Logger;
   /** Must not throw; a throw is logged and the reply dropped. */
   onReply: (reply: KafkaReply) => void;
   onState?: (state: KafkaState) => void;
 }
 
-export interface ReplyConsumer {
-  readonly groupId: string;
-  /** connected: joined and positioned at the latest offsets; replies produced from now on arrive. */
-  state(): KafkaState;
+/** `state()` connected: joined and positioned at the latest offsets; replies produced from now on arrive. */
+export interface ReplyConsumer extends RunningConsumer {
   readonly stats: Readonly<ReplyConsumerStats>;
-  lastError(): string | undefined;
-  stop(): Promise<void>;
 }
 
 export function replyGroupId(config: Pick<GatewayConfig, 'proxyKafkaResponseGroupId' | 'nodeId'>): string {
