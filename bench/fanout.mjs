@@ -65,7 +65,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Child, freePort, machineBusyBeforeStart, nowUs, percentiles, raisePriority, round, sleep, split, stopOnSignals } from './lib/common.mjs';
+import { Child, freePort, int, machineBusyBeforeStart, nowUs, oneOf, options, percentiles, raisePriority, round, sleep, split, stopOnSignals } from './lib/common.mjs';
 import { InspectorGc } from './lib/inspector-gc.mjs';
 import { Publisher } from './lib/publisher.mjs';
 import { kernelMemory, machineCpu, machineFacts, processCpu, rssBytes, threadCpu } from './lib/procfs.mjs';
@@ -121,13 +121,7 @@ function parseArgs(argv) {
     stormBoundS: 30,
   };
   const explicit = {};
-  for (let i = 2; i < argv.length; i++) {
-    const a = argv[i];
-    const val = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  for (const { name: a, value: val } of options(argv, 2)) {
     switch (a) {
       case '--quick': o.profile = 'quick'; break;
       case '--smoke': o.profile = 'smoke'; break;
@@ -200,12 +194,6 @@ function readUsage() {
 Needs a built gateway (npm run build).\n`;
 }
 
-function int(s, name) {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: not a non-negative integer: ${s}`);
-  return n;
-}
-
 function autoOrSeconds(s, name) {
   if (s === 'auto') return s;
   const n = Number(s);
@@ -217,11 +205,6 @@ function fraction(s, name) {
   const f = Number(s);
   if (!(f > 0 && f <= 0.5)) throw new Error(`${name}: fractions between 0 and 0.5, got ${s}`);
   return f;
-}
-
-function oneOf(s, list, name) {
-  if (!list.includes(s)) throw new Error(`${name}: one of ${list.join(', ')}`);
-  return s;
 }
 
 // ------------------------------------------------------------------------------------------------

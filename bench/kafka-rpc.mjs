@@ -29,7 +29,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { Child, freePort, machineBusyBeforeStart, nowUs, round, sleep } from './lib/common.mjs';
+import { Child, freePort, machineBusyBeforeStart, nowUs, options, round, sleep } from './lib/common.mjs';
 import { startBroker } from './lib/kafka-broker.mjs';
 import { machineCpu, machineFacts, processCpu, threadCpu } from './lib/procfs.mjs';
 import * as gatewayTarget from './targets/gateway.mjs';
@@ -52,13 +52,7 @@ const PROFILES = {
 function parseArgs(argv) {
   const o = { profile: 'quick', brokers: undefined, connections: 64, partitions: 2, acks: 'all', payload: 100, shards: 2, out: undefined };
   const custom = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const val = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  for (const { name: a, value: val } of options(argv)) {
     if (a === '--smoke' || a === '--quick' || a === '--full') o.profile = a.slice(2);
     else if (a === '--brokers') o.brokers = val();
     else if (a === '--rates') custom.rates = val().split(',').map(Number);

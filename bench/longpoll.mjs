@@ -39,7 +39,7 @@
 import { readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Child, freePort, machineBusyBeforeStart, nowUs, percentiles, raisePriority, round, sleep, split, stopOnSignals } from './lib/common.mjs';
+import { Child, freePort, int, machineBusyBeforeStart, nowUs, oneOf, options, percentiles, raisePriority, round, sleep, split, stopOnSignals } from './lib/common.mjs';
 import { Histogram } from './lib/histogram.mjs';
 import { CLK_TCK, machineCpu, machineFacts, processCpu, rssBytes, threadCpu } from './lib/procfs.mjs';
 import { Publisher } from './lib/publisher.mjs';
@@ -76,13 +76,7 @@ function parseArgs(argv) {
     out: undefined,
   };
   const explicit = {};
-  for (let i = 2; i < argv.length; i++) {
-    const a = argv[i];
-    const val = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  for (const { name: a, value: val } of options(argv, 2)) {
     switch (a) {
       case '--smoke':
       case '--quick':
@@ -135,21 +129,10 @@ function usage() {
 Needs a built gateway (npm run build); installs nginx + Nchan from Debian packages on first use (root).\n`;
 }
 
-function int(s, name) {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: not a non-negative integer: ${s}`);
-  return n;
-}
-
 function num(s, name) {
   const n = Number(s);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name}: not a non-negative number: ${s}`);
   return n;
-}
-
-function oneOf(s, list, name) {
-  if (!list.includes(s)) throw new Error(`${name}: one of ${list.join(', ')}`);
-  return s;
 }
 
 function log(msg) {

@@ -33,7 +33,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as immediate, setTimeout as sleep } from 'node:timers/promises';
-import { round } from './lib/common.mjs';
+import { options, round } from './lib/common.mjs';
 import { machineCpu, machineFacts } from './lib/procfs.mjs';
 import { CASES, GROUPS } from './lib/micro-cases.mjs';
 import { microReport } from './lib/micro-report.mjs';
@@ -53,13 +53,7 @@ export const PROFILES = {
 
 function parseArgs(argv) {
   const o = { profile: 'quick', cases: undefined, out: undefined, child: undefined, waitQuiet: 0, list: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const val = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  for (const { name: a, value: val } of options(argv)) {
     if (a === '--smoke' || a === '--quick') o.profile = a.slice(2);
     else if (a === '--profile') o.profile = val();
     else if (a === '--cases') o.cases = val().split(',');

@@ -21,7 +21,7 @@ import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, round, sleep } from './lib/common.mjs';
+import { freePort, options, round, sleep } from './lib/common.mjs';
 import { machineFacts, processCpu } from './lib/procfs.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -30,13 +30,7 @@ const WARMUP_S = 2;
 
 function parseArgs(argv) {
   const o = { profile: 'quick', out: undefined, role: undefined, port: 0, url: undefined, duration: undefined, connections: 64 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const val = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  for (const { name: a, value: val } of options(argv)) {
     if (a === '--smoke' || a === '--quick') o.profile = a.slice(2);
     else if (a === '--out') o.out = val();
     else if (a === '--role') o.role = val();

@@ -22,6 +22,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineFacts } from './lib/procfs.mjs';
 import { barChart } from './lib/svg-chart.mjs';
+import { options } from './lib/common.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, '..');
@@ -61,13 +62,7 @@ function renderChart(c, subtitle) {
 
 function parseArgs(argv) {
   const o = { scenario: undefined, profile: 'quick', repeat: undefined, targets: undefined, docs: false, outDir: undefined, from: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const val = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  for (const { name: a, value: val } of options(argv)) {
     if (a === '--smoke' || a === '--quick' || a === '--full') o.profile = a.slice(2);
     else if (a === '--repeat') o.repeat = Number(val());
     else if (a === '--targets') o.targets = val().split(',');

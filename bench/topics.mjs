@@ -33,7 +33,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Child, freePort, machineBusyBeforeStart, nowUs, raisePriority, round, sleep, split, stopOnSignals } from './lib/common.mjs';
+import { Child, freePort, machineBusyBeforeStart, nowUs, options, raisePriority, round, sleep, split, stopOnSignals } from './lib/common.mjs';
 import { Histogram } from './lib/histogram.mjs';
 import { InspectorGc } from './lib/inspector-gc.mjs';
 import { machineCpu, machineFacts, processCpu, rssBytes } from './lib/procfs.mjs';
@@ -53,13 +53,7 @@ const PROFILES = {
 function parseArgs(argv) {
   const o = { profile: 'quick', targets: ['gateway', 'centrifuge'], zipf: 1, seed: 42, shards: 2, perClient: 5000, payload: 100, concurrency: 200, publishConcurrency: 32, waitQuiet: 0, env: {}, out: undefined };
   const explicit = {};
-  for (let i = 2; i < argv.length; i++) {
-    const a = argv[i];
-    const val = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  for (const { name: a, value: val } of options(argv, 2)) {
     const num = () => {
       const n = Number(val());
       if (!(n > 0)) throw new Error(`${a}: a positive number`);

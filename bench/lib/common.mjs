@@ -17,6 +17,37 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export const round = (x, d = 0) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
 
+/**
+ * The command-line options of a bench script, one `{ name, value }` per option from index `from`;
+ * `value()` takes the next argument as the option's value (and fails when there is none).
+ */
+export function* options(argv, from = 0) {
+  for (let i = from; i < argv.length; i++) {
+    const name = argv[i];
+    yield {
+      name,
+      value: () => {
+        const v = argv[++i];
+        if (v === undefined) throw new Error(`${name} needs a value`);
+        return v;
+      },
+    };
+  }
+}
+
+/** An option's value as a non-negative integer, or an error naming the option. */
+export function int(s, name) {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: not a non-negative integer: ${s}`);
+  return n;
+}
+
+/** An option's value if it is one of `list`, or an error naming the option. */
+export function oneOf(s, list, name) {
+  if (!list.includes(s)) throw new Error(`${name}: one of ${list.join(', ')}`);
+  return s;
+}
+
 export function freePort() {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
