@@ -53,20 +53,16 @@
  */
 import { createHmac, createPrivateKey, sign as rsaSign } from 'node:crypto';
 import net from 'node:net';
+import { nowUs } from '../lib/common.mjs';
+import { TS_DIGITS, readDigits, maskedText } from '../lib/client-wire.mjs';
 
 const PAT = Buffer.from('"t":"');
-const TS_DIGITS = 16;
 const MATCH_LEN = PAT.length + TS_DIGITS;
 const WS_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const READ_BUF = Buffer.allocUnsafe(256 * 1024);
 const SCRATCH = Buffer.allocUnsafe(2 * MATCH_LEN);
 // A pong with an all-zero mask key (legal: the client must mask, any key will do).
 const PONG_EMPTY = Buffer.from([0x8a, 0x80, 0, 0, 0, 0]);
-
-function nowUs() {
-  const t = process.hrtime();
-  return t[0] * 1e6 + t[1] / 1e3;
-}
 
 let cfg;
 const conns = [];
@@ -191,7 +187,7 @@ class Conn {
       let pos = s.indexOf(PAT);
       while (pos >= 0 && pos < t) {
         k++;
-        if (this.sampled) latencies.sse.push(nowUs() - readTs(s, pos + PAT.length));
+        if (this.sampled) latencies.sse.push(nowUs() - readDigits(s, pos + PAT.length));
         from = pos + MATCH_LEN - t;
         pos = s.indexOf(PAT, pos + MATCH_LEN);
       }
@@ -206,7 +202,7 @@ class Conn {
     while (pos >= 0) {
       if (pos + MATCH_LEN > data.length) break;
       k++;
-      if (this.sampled) latencies.sse.push(nowUs() - readTs(data, pos + PAT.length));
+      if (this.sampled) latencies.sse.push(nowUs() - readDigits(data, pos + PAT.length));
       consumed = pos + MATCH_LEN;
       pos = data.indexOf(PAT, consumed);
     }
@@ -245,7 +241,7 @@ class Conn {
           let at = data.indexOf(PAT, p);
           while (at >= 0 && at + MATCH_LEN <= end) {
             k++;
-            if (this.sampled) latencies.ws.push(nowUs() - readTs(data, at + PAT.length));
+            if (this.sampled) latencies.ws.push(nowUs() - readDigits(data, at + PAT.length));
             at = data.indexOf(PAT, at + MATCH_LEN);
           }
         } else if (data.toString('latin1', p, p + len).includes(this.spec.ready)) {
@@ -350,31 +346,6 @@ class Conn {
       this.fail(`closed before subscribed: ${this.closeReason ?? reason}`);
     }
   }
-}
-
-/** A client text frame (clients must mask; an all-zero mask key leaves the payload as it is). */
-function maskedText(text) {
-  const payload = Buffer.from(text, 'utf8');
-  const n = payload.length;
-  const hdr = n < 126 ? 2 : n < 65536 ? 4 : 10;
-  const frame = Buffer.alloc(hdr + 4 + n);
-  frame[0] = 0x81;
-  if (n < 126) frame[1] = 0x80 | n;
-  else if (n < 65536) {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(n, 2);
-  } else {
-    frame[1] = 0x80 | 127;
-    frame.writeBigUInt64BE(BigInt(n), 2);
-  }
-  payload.copy(frame, hdr + 4);
-  return frame;
-}
-
-function readTs(buf, at) {
-  let v = 0;
-  for (let j = 0; j < TS_DIGITS; j++) v = v * 10 + (buf[at + j] - 48);
-  return v;
 }
 
 function checkReached() {

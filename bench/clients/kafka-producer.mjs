@@ -16,19 +16,16 @@
  *   -> {cmd:'close'}
  */
 import { Kafka, logLevel } from 'kafkajs';
+import { TS_DIGITS } from '../lib/client-wire.mjs';
+import { nowUs } from '../lib/common.mjs';
 
 let producer;
 let cfg;
 let nextId = 1;
 let pad;
 
-function nowUs() {
-  const t = process.hrtime();
-  return t[0] * 1e6 + t[1] / 1e3;
-}
-
 function value(tUs) {
-  const t = String(Math.round(tUs)).padStart(16, '0');
+  const t = String(Math.round(tUs)).padStart(TS_DIGITS, '0');
   return `{"specversion":"0.2","type":"bench","source":"kafka-fanout-bench","id":"${nextId++}","data":{"t":"${t}","p":"${pad}"}}`;
 }
 

@@ -38,22 +38,18 @@
  */
 import net from 'node:net';
 import { Histogram } from '../lib/histogram.mjs';
+import { nowUs } from '../lib/common.mjs';
+import { TS_DIGITS, readDigits } from '../lib/client-wire.mjs';
 
 const READ_BUF = Buffer.allocUnsafe(256 * 1024);
 const CRLF2 = Buffer.from('\r\n\r\n', 'latin1');
 const PAT = Buffer.from('"t":"', 'latin1');
 const BEFORE = Buffer.from('","data":{', 'latin1'); // between an event id's digits and PAT
 const ID_OPEN = Buffer.from('"id":"', 'latin1');
-const TS_DIGITS = 16;
 const MAX_HEAD = 64 * 1024;
 const MAX_RECONNECTS = 10;
 const MAX_CONSECUTIVE_ERRORS = 50;
 const FIFTHS = 5;
-
-function nowUs() {
-  const t = process.hrtime();
-  return t[0] * 1e6 + t[1] / 1e3;
-}
 
 let cfg;
 let requestHead = ''; // "GET <path> HTTP/1.1\r\nHost: …\r\n"
@@ -287,7 +283,7 @@ class Poller {
     let k = 0;
     while (pos >= 0 && pos + PAT.length + TS_DIGITS <= body.length) {
       k++;
-      const t = readNumber(body, pos + PAT.length, TS_DIGITS);
+      const t = readDigits(body, pos + PAT.length, TS_DIGITS);
       const id = readId(body, pos);
       if (id < 0) c.unparsed++;
       else this.event(id, now - t);
@@ -314,13 +310,6 @@ class Poller {
     c.hist[Math.floor((k * FIFTHS) / phase.count)].add(latencyUs);
     if (++this.got === phase.count && !this.dead) pollerDone();
   }
-}
-
-/** Digits at `at` as a number (the timestamp has exactly `n`). */
-function readNumber(buf, at, n) {
-  let v = 0;
-  for (let j = 0; j < n; j++) v = v * 10 + (buf[at + j] - 48);
-  return v;
 }
 
 /** The id of the event whose `"t":"` starts at `pos`: `"id":"<digits>","data":{"t":"`; -1 if not so. */

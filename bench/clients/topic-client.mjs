@@ -25,18 +25,14 @@
 import net from 'node:net';
 import { Histogram } from '../lib/histogram.mjs';
 import { gatewaySubscriptions, topicsOf } from '../lib/topic-layout.mjs';
+import { nowUs } from '../lib/common.mjs';
+import { TS_DIGITS, readDigits, maskedText } from '../lib/client-wire.mjs';
 
 const PAT = Buffer.from('"t":"');
-const TS_DIGITS = 16;
 const MATCH_LEN = PAT.length + TS_DIGITS;
 const WS_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const READ_BUF = Buffer.allocUnsafe(256 * 1024);
 const PONG_EMPTY = Buffer.from([0x8a, 0x80, 0, 0, 0, 0]);
-
-function nowUs() {
-  const t = process.hrtime();
-  return t[0] * 1e6 + t[1] / 1e3;
-}
 
 let cfg;
 const conns = [];
@@ -116,7 +112,7 @@ class Conn {
           let at = data.indexOf(PAT, p);
           while (at >= 0 && at + MATCH_LEN <= end) {
             k++;
-            hist.add(t - readTs(data, at + PAT.length));
+            hist.add(t - readDigits(data, at + PAT.length));
             at = data.indexOf(PAT, at + MATCH_LEN);
           }
         } else if (data.toString('latin1', p, p + len).includes(cfg.ready)) {
@@ -187,30 +183,6 @@ class Conn {
     disconnectReasons[r] = (disconnectReasons[r] ?? 0) + 1;
     // A closed connection receives nothing more: what it is owed stays missing (lost at sync).
   }
-}
-
-function maskedText(text) {
-  const payload = Buffer.from(text, 'utf8');
-  const n = payload.length;
-  const hdr = n < 126 ? 2 : n < 65536 ? 4 : 10;
-  const frame = Buffer.alloc(hdr + 4 + n);
-  frame[0] = 0x81;
-  if (n < 126) frame[1] = 0x80 | n;
-  else if (n < 65536) {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(n, 2);
-  } else {
-    frame[1] = 0x80 | 127;
-    frame.writeBigUInt64BE(BigInt(n), 2);
-  }
-  payload.copy(frame, hdr + 4); // all-zero mask key
-  return frame;
-}
-
-function readTs(buf, at) {
-  let v = 0;
-  for (let j = 0; j < TS_DIGITS; j++) v = v * 10 + (buf[at + j] - 48);
-  return v;
 }
 
 function checkReached() {

@@ -11,6 +11,7 @@
  * replaces the URL's query (e.g. `?channel=u.42` for Centrifuge).
  */
 import http from 'node:http';
+import { TS_DIGITS } from './client-wire.mjs';
 
 export const EVENT_TYPE = 'bench';
 
@@ -30,7 +31,7 @@ export class Publisher {
   }
 
   body(id, tUs, data = '') {
-    const t = String(Math.round(tUs)).padStart(16, '0');
+    const t = String(Math.round(tUs)).padStart(TS_DIGITS, '0');
     return `{"specversion":"0.2","type":"${EVENT_TYPE}","source":"fanout-bench","id":"${id}","data":{${data}"t":"${t}","p":"${this.pad}"}}`;
   }
 
