@@ -12,19 +12,8 @@
 import { bearerTokens } from '../shared/http/authorization.js';
 import { headerAll, queryParamAll, type Headers } from '../shared/http/uws-http.js';
 import type { JwtVerifier } from '../shared/jwt/verifier.js';
+import type { SessionBlacklist } from '../shared/sessions/blacklist.js';
 import type { AuthPolicy } from './route-table.js';
-
-/**
- * The session blacklist check (spec 7.4): a verified token whose session was blacklisted does not
- * authenticate. The blacklist itself is not built yet; this is the hook it plugs into, so the
- * proxy needs no change when it lands.
- */
-export interface SessionBlacklist {
-  isBlacklisted(claims: Readonly<Record<string, unknown>>): boolean;
-}
-
-/** Nothing is blacklisted until the session blacklist exists. */
-export const NO_SESSION_BLACKLIST: SessionBlacklist = { isBlacklisted: () => false };
 
 export function requestTokens(policy: AuthPolicy, headers: Headers, query: string): string[] {
   const tokens: string[] = [];

@@ -22,7 +22,8 @@ import { errorResponse, snapshot, statusLine, writeResponse, type Headers, type 
 import type { JwtVerifier } from '../shared/jwt/verifier.js';
 import type { Logger } from '../shared/logger.js';
 import type { HttpRequest, HttpResponse } from '../shared/uws.js';
-import { isAuthenticated, NO_SESSION_BLACKLIST, type SessionBlacklist } from './auth.js';
+import { isAuthenticated } from './auth.js';
+import { NO_SESSION_BLACKLIST, type SessionBlacklist } from '../shared/sessions/blacklist.js';
 import { clientAddress, forwardedHeader, upstreamRequestHeaders } from './headers.js';
 import type { WaitingRequests } from './replies/waiting-requests.js';
 import { requestLogLine, requestLogRecord, type RequestLogRecord } from './request-log.js';

@@ -19,6 +19,8 @@ export interface ConnectParams {
 export interface ConnectSetup {
   subscriptions: Subscription[];
   claims: Record<string, unknown> | undefined;
+  /** Sessions (JWT_SESSION_FIELD) the new connection joins: the one of its `jwt`, if any. */
+  sessions: string[];
 }
 
 /** Validates a connect request; throws the GatewayError RIG would answer with. */
@@ -50,5 +52,5 @@ export function prepareConnection(ctx: ShardContext, params: ConnectParams, opts
     throw err.connectSubscriptionsInvalid(detail);
   }
   if (opts.rateLimit && !ctx.rateLimiter.tryAcquire()) throw err.rateLimited();
-  return { subscriptions: dedupeSubscriptions([...jwtSubs, ...paramSubs]), claims };
+  return { subscriptions: dedupeSubscriptions([...jwtSubs, ...paramSubs]), claims, sessions: [] };
 }

@@ -4,6 +4,7 @@
  */
 import type { GatewayConfig } from '../shared/config/types.js';
 import type { ExtractorConfig } from '../shared/extractors/types.js';
+import type { TokenCheck } from '../shared/jwt/check.js';
 import type { JwtVerifier } from '../shared/jwt/verifier.js';
 import type { Logger } from '../shared/logger.js';
 import type { ConnectionRateLimiter } from '../shared/rate-limit.js';
@@ -11,6 +12,7 @@ import type { TokenPayload } from '../shared/token/connection-token.js';
 import type { ReverseProxy } from '../proxy/proxy.js';
 import type { Hub } from './hub.js';
 import type { MainLink } from './main-link.js';
+import type { ShardSessions } from './sessions/shard-sessions.js';
 
 export interface ShardContext {
   readonly config: GatewayConfig;
@@ -19,6 +21,10 @@ export interface ShardContext {
   readonly log: Logger;
   readonly extractors: ExtractorConfig;
   readonly jwt: JwtVerifier;
+  /** JWT verification + the session blacklist, for shared/jwt/check.ts (checkToken). */
+  readonly tokenCheck: TokenCheck;
+  /** Session memberships of this shard's connections and its copy of the blacklist. */
+  readonly sessions: ShardSessions;
   readonly tokens: { encode(p: TokenPayload): string; decode(token: string): TokenPayload | null };
   readonly rateLimiter: ConnectionRateLimiter;
   readonly hub: Hub;

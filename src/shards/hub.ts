@@ -26,6 +26,8 @@ export class Hub {
   private interestAdd = new Set<string>();
   private interestRemove = new Set<string>();
   readonly stats: HubStats = { connections: 0, deliveries: 0, events: 0 };
+  /** Called once for every connection that leaves the hub (session memberships, shards/sessions/). */
+  onRemove: ((conn: Connection) => void) | undefined;
 
   constructor(
     extractors: ExtractorConfig,
@@ -75,6 +77,7 @@ export class Hub {
     this.stats.connections = this.connections.size;
     this.index.remove(conn);
     this.sendInterest();
+    this.onRemove?.(conn);
   }
 
   /** Fans out one batch of event records from main. */

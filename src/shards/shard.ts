@@ -34,6 +34,8 @@ import { stopRaised } from '../shared/channel/stop-flag.js';
 import { applySubscriptions } from './handlers/subscriptions-put.js';
 import { pollLocal } from './handlers/longpoll.js';
 import { LongPollSession } from './transports/long-poll.js';
+import { ShardSessions } from './sessions/shard-sessions.js';
+import { parseSessionField } from '../shared/sessions/session-id.js';
 
 export interface ShardWorkerData {
   shardId: number;
@@ -94,6 +96,8 @@ const link: MainLink = new MainLink(port, {
   },
 });
 
+const sessionField = parseSessionField(config.jwt.sessionField);
+const sessions = new ShardSessions(sessionField);
 const proxyMetrics = config.prometheusMetricsEnabled ? new ProxyRequestCounter() : undefined;
 const jwt = createJwtVerifier({ alg: config.jwt.alg, secretKey: config.jwt.secretKey, cacheSize: config.jwt.cacheSize });
 const waiting = new WaitingRequests(tokens, { nodeId: config.nodeId, shard: shardId, incarnation });
@@ -103,6 +107,7 @@ const proxy: ReverseProxy = new ReverseProxy({
   cors: config.cors,
   hostIp,
   jwt,
+  blacklist: sessions.blacklist,
   log,
   env: process.env,
   waiting,
@@ -126,6 +131,7 @@ const proxy: ReverseProxy = new ReverseProxy({
 proxy.setApis(apis);
 
 const hub: Hub = new Hub(extractors, (add, remove) => link.send({ t: 'interest', add, remove }));
+hub.onRemove = (conn) => sessions.detach(conn);
 
 const ctx: ShardContext = {
   config,
@@ -134,6 +140,8 @@ const ctx: ShardContext = {
   log,
   extractors,
   jwt,
+  tokenCheck: { jwt, blacklist: sessions.blacklist, sessionField },
+  sessions,
   tokens,
   rateLimiter: new ConnectionRateLimiter(rateLimitBuffer, config.maxConnectionsPerMinute),
   hub,

@@ -32,6 +32,8 @@ export interface SubscriptionsOp {
   /** Validation failure to report if the connection exists (RIG checks existence first). */
   error?: WireError;
   subscriptions?: Subscription[];
+  /** Sessions of the request's valid Bearer tokens; the connection joins them (RIG 7.3). */
+  sessions?: string[];
 }
 
 /** A long-poll request for a session owned by another shard. */

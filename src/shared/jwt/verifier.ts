@@ -15,6 +15,12 @@ import type { JwtAlgorithm } from '../config/types.js';
 export interface JwtVerifier {
   /** Verified claims (frozen: with the cache on, the same object is handed to every caller). Throws JwtError. */
   verify(token: string): Record<string, unknown>;
+  /**
+   * With keys fetched from JWKS_URL: a promise that settles once keys for the token's `kid` were
+   * looked up (verify can then answer), or undefined when verify can answer now. Static keys
+   * (JWT_SECRET_KEY) always answer undefined.
+   */
+  pending(token: string): Promise<void> | undefined;
 }
 
 /** A token that did not verify. `reason` is RIG's cause text, without the "could not decode JWT: " prefix. */
@@ -39,6 +45,7 @@ export function createJwtVerifier(opts: { alg: JwtAlgorithm; secretKey: string; 
       verify() {
         throw new JwtError(NO_SECRET_REASON);
       },
+      pending: () => undefined,
     };
   }
   const key = alg.startsWith('HS') ? secretKey : publicKeyPem(secretKey);
@@ -55,6 +62,7 @@ export function createJwtVerifier(opts: { alg: JwtAlgorithm; secretKey: string; 
     throw new Error(`JWT_SECRET_KEY: the key does not fit JWT_ALG=${alg} (${(e as Error).message})`, { cause: e });
   }
   return {
+    pending: () => undefined,
     verify(token) {
       let claims: unknown;
       try {

@@ -161,9 +161,9 @@ test('tokens: Authorization bearer credentials, raw x- header, any other header 
   const jwt = createJwtVerifier({ alg: 'HS256', secretKey: TEST_JWT_SECRET, cacheSize: 0 });
   const policy = { useHeader: false, headerName: '', useQuery: true, queryName: 'jwt' };
   const good = signJwt({ jti: 's1' });
-  const none = { isBlacklisted: () => false };
+  const none = { isBlacklisted: () => false, has: () => false };
   assert.equal(isAuthenticated(policy, [], `jwt=junk,${good}`, jwt, none), true, 'one valid token suffices');
   assert.equal(isAuthenticated(policy, [], 'jwt=junk', jwt, none), false);
   assert.equal(isAuthenticated(policy, [], `jwt=${signJwt({}, { secret: 'other' })}`, jwt, none), false);
-  assert.equal(isAuthenticated(policy, [], `jwt=${good}`, jwt, { isBlacklisted: (c) => c['jti'] === 's1' }), false, 'the blacklist hook is consulted');
+  assert.equal(isAuthenticated(policy, [], `jwt=${good}`, jwt, { isBlacklisted: (c) => c['jti'] === 's1', has: () => false }), false, 'the blacklist hook is consulted');
 });
