@@ -5,6 +5,7 @@
  * parse the explicit subscriptions, merge (JWT ones first, de-duplicated), then the rate limit.
  */
 import { err } from '../shared/errors.js';
+import { checkTokenNow } from '../shared/jwt/check.js';
 import { JwtError } from '../shared/jwt/verifier.js';
 import { SubscriptionParseError, dedupeSubscriptions, parseSubscriptionList } from '../shared/subscriptions/parse.js';
 import { inferSubscriptionsFromClaims } from '../shared/subscriptions/jwt-infer.js';
@@ -35,9 +36,12 @@ export function prepareConnection(ctx: ShardContext, params: ConnectParams, opts
   }
   let claims: Record<string, unknown> | undefined;
   let jwtSubs: Subscription[] = [];
+  const sessions: string[] = [];
   if (params.jwt !== undefined && params.jwt !== '') {
     try {
-      claims = ctx.jwt.verify(params.jwt);
+      const checked = checkTokenNow(ctx.tokenCheck, params.jwt);
+      claims = checked.claims;
+      if (checked.sessionId !== undefined) sessions.push(checked.sessionId);
     } catch (e) {
       throw err.connectJwtInvalid(e instanceof JwtError ? e.reason : String(e));
     }
@@ -52,5 +56,5 @@ export function prepareConnection(ctx: ShardContext, params: ConnectParams, opts
     throw err.connectSubscriptionsInvalid(detail);
   }
   if (opts.rateLimit && !ctx.rateLimiter.tryAcquire()) throw err.rateLimited();
-  return { subscriptions: dedupeSubscriptions([...jwtSubs, ...paramSubs]), claims, sessions: [] };
+  return { subscriptions: dedupeSubscriptions([...jwtSubs, ...paramSubs]), claims, sessions };
 }

@@ -166,6 +166,7 @@ const heartbeat = setInterval(() => {
 const sweepEveryMs = Math.max(50, Math.min(250, Math.floor(config.longpollTimeoutMs / 10)));
 const sweeper = setInterval(() => {
   const now = Date.now();
+  sessions.sweep(now);
   for (const conn of hub.all()) {
     if (conn instanceof LongPollSession && conn.sweep(now, config.longpollSessionIdleMs)) conn.close(DISCONNECT.shutdown);
   }

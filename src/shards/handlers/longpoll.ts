@@ -94,6 +94,13 @@ export function longpollGet(ctx: ShardContext) {
 /** Runs on the owner shard (directly, or for a poll forwarded by another shard). */
 export function pollLocal(ctx: ShardContext, op: PollOp, reply: (r: OpReply) => void): void {
   const conn = op.incarnation === ctx.incarnation ? ctx.hub.get(op.connId) : undefined;
+  if (!conn && op.incarnation === ctx.incarnation) {
+    const killed = ctx.sessions.takeKilledPoll(op.connId);
+    if (killed) {
+      reply(killed.answerKilled(op.cursor));
+      return;
+    }
+  }
   if (!(conn instanceof LongPollSession) || conn.closed) {
     reply({ status: 410, body: 'Connection no longer exists.' });
     return;
@@ -123,6 +130,7 @@ function create(ctx: ShardContext, res: HttpResponse, snap: RequestSnapshot, t?:
   const { id, token } = ctx.newConnection();
   const session = new LongPollSession(id, token, ctx.config.longpollBufferSize, lpHeaders(ctx), (s) => ctx.hub.remove(s), Date.now());
   ctx.hub.add(session);
+  ctx.sessions.attach(session, setup.sessions);
   session.deliver(ShardEvent.fromJson('rig.connection.create', connectionCreateEvent(token)));
   ctx.hub.setSubscriptions(session, setup.subscriptions);
   finish(res, t, 200, '"ok"', [

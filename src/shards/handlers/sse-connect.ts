@@ -31,6 +31,7 @@ export function sseConnect(ctx: ShardContext) {
     for (const [k, v] of ctx.corsHeaders) res.writeHeader(k, v);
     const conn = new SseConnection(id, token, res, ctx.config.outboundQueueMaxBytes, (c) => ctx.hub.remove(c));
     ctx.hub.add(conn);
+    ctx.sessions.attach(conn, setup.sessions);
     conn.deliver(ShardEvent.fromJson('rig.connection.create', connectionCreateEvent(token)));
     ctx.hub.setSubscriptions(conn, setup.subscriptions);
   };

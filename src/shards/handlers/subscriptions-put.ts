@@ -12,6 +12,7 @@ import { mediaTypeOf } from '../../shared/cloudevents/http-binding.js';
 import { errorResponse, header, headerAll, readBody, send, snapshot, track, writeResponse } from '../../shared/http/uws-http.js';
 import type { Headers } from '../../shared/http/uws-http.js';
 import type { OpReply, SubscriptionsOp } from '../../shared/channel/messages.js';
+import { checkTokenNow } from '../../shared/jwt/check.js';
 import { JwtError } from '../../shared/jwt/verifier.js';
 import { SubscriptionParseError, parseSubscriptionList } from '../../shared/subscriptions/parse.js';
 import { inferSubscriptionsFromClaims } from '../../shared/subscriptions/jwt-infer.js';
@@ -86,7 +87,9 @@ function validate(ctx: ShardContext, token: string, headers: Headers, body: Buff
   if (payload.nodeId !== ctx.config.nodeId || payload.shard >= ctx.config.shards) throw err.connectionGone();
   const op: SubscriptionsOp = { op: 'subscriptions', connId: payload.id, incarnation: payload.incarnation };
   try {
-    op.subscriptions = effectiveSubscriptions(ctx, headerAll(headers, 'authorization'), decoded);
+    const effective = effectiveSubscriptions(ctx, headerAll(headers, 'authorization'), decoded);
+    op.subscriptions = effective.subscriptions;
+    if (effective.sessions.length > 0) op.sessions = effective.sessions;
   } catch (e) {
     if (!(e instanceof GatewayError)) throw e;
     op.error = e.toWire();
@@ -94,13 +97,19 @@ function validate(ctx: ShardContext, token: string, headers: Headers, body: Buff
   return { owner: payload.shard, op };
 }
 
-/** JWT-inferred subscriptions (merged claims of every Bearer token) ++ the body's, not de-duplicated (RIG). */
-function effectiveSubscriptions(ctx: ShardContext, authorization: string[], decoded: object): Subscription[] {
+/**
+ * JWT-inferred subscriptions (merged claims of every Bearer token) ++ the body's, not de-duplicated
+ * (RIG), and the sessions of those tokens, which the connection joins (RIG 7.3).
+ */
+function effectiveSubscriptions(ctx: ShardContext, authorization: string[], decoded: object): { subscriptions: Subscription[]; sessions: string[] } {
   const claims: Record<string, unknown> = {};
+  const sessions: string[] = [];
   let anyJwt = false;
   for (const jwt of bearerTokens(authorization)) {
     try {
-      Object.assign(claims, ctx.jwt.verify(jwt));
+      const checked = checkTokenNow(ctx.tokenCheck, jwt);
+      Object.assign(claims, checked.claims);
+      if (checked.sessionId !== undefined) sessions.push(checked.sessionId);
       anyJwt = true;
     } catch (e) {
       throw err.invalidAuthorization(e instanceof JwtError ? e.reason : String(e));
@@ -114,7 +123,7 @@ function effectiveSubscriptions(ctx: ShardContext, authorization: string[], deco
     throw e;
   }
   const jwtSubs = anyJwt ? inferSubscriptionsFromClaims(ctx.extractors, claims) : [];
-  return [...jwtSubs, ...bodySubs];
+  return { subscriptions: [...jwtSubs, ...bodySubs], sessions };
 }
 
 export function applyOrForward(ctx: ShardContext, owner: number, op: SubscriptionsOp, reply: (r: OpReply) => void): void {
@@ -134,6 +143,7 @@ export function applySubscriptions(ctx: ShardContext, op: SubscriptionsOp, reply
     reply({ status: op.error.status, body: op.error.message });
     return;
   }
+  if (op.sessions) ctx.sessions.attach(conn, op.sessions);
   ctx.hub.setSubscriptions(conn, op.subscriptions ?? []);
   reply({ status: 204, body: '' });
 }

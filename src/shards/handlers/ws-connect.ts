@@ -63,6 +63,7 @@ export function wsBehavior(ctx: ShardContext): WebSocketBehavior<WsUserData> {
       const conn = new WsConnection(id, token, ws, ctx.config.outboundQueueMaxBytes, (c) => ctx.hub.remove(c), Date.now());
       data.conn = conn;
       ctx.hub.add(conn);
+      ctx.sessions.attach(conn, setup.sessions);
       conn.deliver(ShardEvent.fromJson('rig.connection.create', connectionCreateEvent(token)));
       ctx.hub.setSubscriptions(conn, setup.subscriptions);
     },

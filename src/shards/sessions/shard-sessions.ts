@@ -10,6 +10,10 @@ import { ExpiringBlacklist } from '../../shared/sessions/blacklist.js';
 import type { SessionField } from '../../shared/sessions/session-id.js';
 import type { Connection } from '../connection.js';
 import { DISCONNECT } from '../disconnect.js';
+import { LongPollSession } from '../transports/long-poll.js';
+
+/** How long a killed long-poll session waits for the poll that tells its client (a poll cycle is seconds). */
+const KILLED_POLL_KEEP_MS = 60_000;
 
 /** A connection's place in its sessions, taken before the connection exists (see reserve). */
 export interface SessionReservation {
@@ -23,6 +27,7 @@ export class ShardSessions {
   readonly blacklist: ExpiringBlacklist;
   private readonly bySession = new Map<string, Set<Connection>>();
   private readonly byConnection = new Map<Connection, string[]>();
+  private readonly killedPolls = new Map<number, { session: LongPollSession; at: number }>();
 
   constructor(field: SessionField) {
     this.blacklist = new ExpiringBlacklist(field);
@@ -68,14 +73,33 @@ export class ShardSessions {
   }
 
   /** Kills every connection of the session; returns how many. */
-  kill(sessionId: string): number {
+  kill(sessionId: string, now = Date.now()): number {
     const set = this.bySession.get(sessionId);
     if (!set) return 0;
     const conns = [...set];
-    for (const conn of conns) conn.close(DISCONNECT.sessionKilled);
+    for (const conn of conns) {
+      conn.close(DISCONNECT.sessionKilled);
+      if (conn instanceof LongPollSession) this.killedPolls.set(conn.id, { session: conn, at: now });
+    }
     // close() detaches through the hub; a connection that was already closing is dropped here.
     this.bySession.delete(sessionId);
     return conns.length;
+  }
+
+  /**
+   * A long-poll session killed since its last poll: its next poll gets rig.session_killed (once).
+   * Kept for KILLED_POLL_KEEP_MS at most; a client that polls later starts a new session.
+   */
+  takeKilledPoll(connId: number): LongPollSession | undefined {
+    const entry = this.killedPolls.get(connId);
+    this.killedPolls.delete(connId);
+    return entry?.session;
+  }
+
+  /** Periodic: forgets old killed long-poll sessions and expired blacklist entries. */
+  sweep(now: number): void {
+    for (const [id, entry] of this.killedPolls) if (now - entry.at > KILLED_POLL_KEEP_MS) this.killedPolls.delete(id);
+    this.blacklist.sweep();
   }
 
   /** Sessions with at least one live connection on this shard. */

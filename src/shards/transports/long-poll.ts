@@ -13,6 +13,8 @@ import type { Subscription } from '../../shared/subscriptions/types.js';
 import type { OpReply } from '../../shared/channel/messages.js';
 import type { Connection } from '../connection.js';
 import type { Disconnect } from '../disconnect.js';
+import { DISCONNECT } from '../disconnect.js';
+import { sessionKilledEvent } from '../../shared/cloudevents/rig-events.js';
 import type { ShardEvent } from '../shard-event.js';
 
 export const FIRST_EVENT = 'first_event';
@@ -34,6 +36,8 @@ export class LongPollSession implements Connection {
   private waiter: Waiter | undefined;
   /** Position after which the waiting poll wants events. */
   private waiterCursor = 0;
+  /** Ended by a session kill: the ring still holds what the client has not fetched, then rig.session_killed. */
+  private killed = false;
 
   constructor(
     readonly id: number,
@@ -49,7 +53,11 @@ export class LongPollSession implements Connection {
 
   deliver(event: ShardEvent): void {
     if (this.closed) return;
-    this.ring.push(event.text());
+    this.push(event.text());
+  }
+
+  private push(text: string): void {
+    this.ring.push(text);
     if (this.ring.length > this.capacity) {
       this.ring.shift();
       this.first++;
@@ -91,14 +99,27 @@ export class LongPollSession implements Connection {
     return !this.waiter && now - this.lastSeen > idleMs;
   }
 
-  close(_reason: Disconnect): void {
+  close(reason: Disconnect): void {
     if (this.closed) return;
     this.closed = true;
     const w = this.waiter;
     this.waiter = undefined;
-    w?.reply(this.answer(this.newest()));
-    this.ring = [];
+    if (reason.reason === DISCONNECT.sessionKilled.reason) {
+      // The client learns of the kill from its next poll (the waiting one, or a later one through
+      // ShardSessions' record of killed long-poll sessions); its cookies are cleared there.
+      this.killed = true;
+      this.push(sessionKilledEvent());
+      w?.reply(this.answer(this.waiterCursor));
+    } else {
+      w?.reply(this.answer(this.newest()));
+      this.ring = [];
+    }
     this.onGone(this);
+  }
+
+  /** A poll that arrives after the session was killed: what is left after `cursor`, ending with rig.session_killed. */
+  answerKilled(cursor: string): OpReply {
+    return this.answer(this.parseCursor(cursor));
   }
 
   private answerWaiter(reply: (r: OpReply) => void): void {
@@ -130,14 +151,17 @@ export class LongPollSession implements Connection {
     const events = this.ring.slice(from - this.first);
     const lastId = newest >= this.first ? String(newest) : FIRST_EVENT;
     const body = `{"last_event_id":${JSON.stringify(lastId)},"events":[${events.join(',')}]}`;
-    return {
-      status: 200,
-      body,
-      headers: [
-        ...this.baseHeaders,
-        ['set-cookie', `connection_token=${this.token}; path=/; HttpOnly`],
-        ['set-cookie', `last_event_id=${JSON.stringify(lastId)}; path=/; HttpOnly`],
-      ],
-    };
+    // A killed session's answer clears the cookies: the next poll starts a new session, which
+    // needs a token again (and a blacklisted one is refused).
+    const cookies: Array<[string, string]> = this.killed
+      ? [
+          ['set-cookie', 'connection_token=; path=/; HttpOnly; Max-Age=0'],
+          ['set-cookie', 'last_event_id=; path=/; HttpOnly; Max-Age=0'],
+        ]
+      : [
+          ['set-cookie', `connection_token=${this.token}; path=/; HttpOnly`],
+          ['set-cookie', `last_event_id=${JSON.stringify(lastId)}; path=/; HttpOnly`],
+        ];
+    return { status: 200, body, headers: [...this.baseHeaders, ...cookies] };
   }
 }

@@ -12,7 +12,7 @@
  * queue limit, and nobody else waits for it.
  */
 import { SSE_HEARTBEAT, renderSseFrame } from '../../shared/cloudevents/sse-frame.js';
-import { connectionClosedEvent } from '../../shared/cloudevents/rig-events.js';
+import { RIG_EVENT_TYPES, connectionClosedEvent, sessionKilledEvent } from '../../shared/cloudevents/rig-events.js';
 import type { Subscription } from '../../shared/subscriptions/types.js';
 import type { HttpResponse } from '../../shared/uws.js';
 import type { Connection } from '../connection.js';
@@ -81,7 +81,11 @@ export class SseConnection implements Connection {
 
   close(reason: Disconnect): void {
     if (this.closed) return;
-    const frame = renderSseFrame('rig.connection.closed', connectionClosedEvent(reason.reason, reason.message));
+    // RIG tells a killed session with rig.session_killed; every other end is rig.connection.closed.
+    const frame =
+      reason.reason === DISCONNECT.sessionKilled.reason
+        ? renderSseFrame(RIG_EVENT_TYPES.sessionKilled, sessionKilledEvent())
+        : renderSseFrame(RIG_EVENT_TYPES.connectionClosed, connectionClosedEvent(reason.reason, reason.message));
     this.queue = [];
     this.queued = 0;
     this.res.cork(() => {
