@@ -35,6 +35,10 @@ import { MetricsRegistry } from './metrics/registry.js';
 import { Router } from './router/router.js';
 import { createTokenCodec } from '../shared/token/connection-token.js';
 import { Supervisor } from './supervisor/supervisor.js';
+import { BlacklistStore } from './sessions/blacklist-store.js';
+import type { BlacklistRecord } from './sessions/blacklist-store.js';
+import { BlacklistReplication } from './sessions/blacklist-replication.js';
+import { SessionCounts } from './sessions/session-counts.js';
 
 export interface Gateway {
   readonly router: Router;
@@ -52,8 +56,22 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     pushEvent: (shard, record) => supervisor!.shards[shard]?.pushEvent(record),
     catchUp: () => supervisor!.catchUp(),
   });
-  supervisor = new Supervisor(config, router, createRateLimitBuffer(), log, { hostIp: await hostIpv4(config.host, log) });
+  // The session blacklist (main/sessions/): shards start with its entries and get every new one.
+  const blacklist = new BlacklistStore((entries, kill) => supervisor?.broadcast({ t: 'blacklist', entries, kill }));
+  supervisor = new Supervisor(config, router, createRateLimitBuffer(), log, {
+    hostIp: await hostIpv4(config.host, log),
+    blacklist: () => blacklist.list(),
+  });
   const sup = supervisor;
+  if (config.maxConnectionsPerSession > 0) {
+    const counts = new SessionCounts(config.maxConnectionsPerSession, config.shards);
+    sup.onSessions = (shard, msg) => {
+      if (msg.t === 'sessions-admit') shard.send({ t: 'sessions-admitted', id: msg.id, ok: counts.admit(shard.id, msg.sessions) });
+      else if (msg.t === 'sessions-join') counts.join(shard.id, msg.sessions);
+      else counts.leave(shard.id, msg.sessions);
+    };
+    sup.onShardGone = (shard) => counts.shardGone(shard);
+  }
   // Before the shards start: their first reports must find the registry.
   const metrics = config.prometheusMetricsEnabled ? new MetricsRegistry() : undefined;
   if (metrics) sup.onProxyRequests = (counts) => metrics.addProxyRequests(counts);
@@ -95,6 +113,27 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     });
     await replication.start();
   }
+  // The session blacklist: with Kafka, read the blacklist topic to its end before the shards start
+  // and share this node's blacklistings through it (main/sessions/blacklist-replication.ts).
+  let blacklistReplication: BlacklistReplication | undefined;
+  if (recordProducer) {
+    blacklistReplication = new BlacklistReplication({
+      config, kafka: createKafka(config, log, 'blacklist'), log, store: blacklist, records: recordProducer,
+    });
+    await blacklistReplication.start();
+  }
+  const replicateBlacklisting = blacklistReplication
+    ? (record: BlacklistRecord) => {
+        blacklistReplication!.write(record).catch((e: unknown) =>
+          log.error(`blacklisted session could not be written to ${config.sessionBlacklistTopic}; other nodes do not kill or refuse it`, { error: (e as Error).message }));
+      }
+    : undefined;
+  // RIG forgets expired entries every 60 s; tombstones keep the topic from growing forever.
+  const blacklistSweeper = setInterval(() => {
+    blacklist.sweep();
+    blacklistReplication?.sweep().catch((e: unknown) => log.warn('removing expired sessions from the blacklist topic failed', { error: (e as Error).message }));
+  }, 60_000);
+  blacklistSweeper.unref();
   const publishApis = async (id?: string) => {
     await sup.setApis(apis.active());
     if (id !== undefined && replication) {
@@ -121,7 +160,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   let kafka: KafkaSource | undefined;
   let replyConsumer: ReplyConsumer | undefined;
   const stopKafka = async () => {
-    await Promise.all([kafka?.stop(), replyConsumer?.stop(), replication?.stop()]);
+    clearInterval(blacklistSweeper);
+    await Promise.all([kafka?.stop(), replyConsumer?.stop(), replication?.stop(), blacklistReplication?.stop()]);
     // Submissions still on their way get a few seconds; an unreachable broker must not hold up
     // the shutdown (SHUTDOWN_TIMEOUT_MS is for the shards' clients).
     if (recordProducer) await Promise.race([recordProducer.drain(), new Promise((r) => setTimeout(r, 5000).unref())]);
@@ -180,6 +220,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         replies_foreign: replies.stats.foreign,
         replies_invalid: replies.stats.invalid,
         replies_gone: replies.stats.gone,
+        blacklisted_sessions: blacklist.size,
       },
     };
   };
@@ -199,6 +240,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
 
   const api: TemplatedApp = buildInternalApi(uws, {
     config, router, supervisor, log, faultInjection: config.faultInjection, status, apis, publishApis, replies,
+    blacklist, replicateBlacklisting,
     metrics: metrics && (() => metrics.render()),
   });
   const apiSocket = await new Promise<UsListenSocket | false>((resolve) => api.listen(config.apiHttpHost, config.apiHttpPort, resolve));

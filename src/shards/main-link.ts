@@ -7,7 +7,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { EventBatcher, TAG_EVENTS, postControl, postEvents, readFrame } from '../shared/channel/port.js';
-import type { CorrelatedReply, MainToShard, OpReply, ProduceRequest, ShardOp, ShardToMain } from '../shared/channel/messages.js';
+import type { BlacklistEntry, CorrelatedReply, MainToShard, OpReply, ProduceRequest, ShardOp, ShardToMain } from '../shared/channel/messages.js';
 import type { ApiDefinition } from '../shared/apis/types.js';
 
 export interface MainLinkHandlers {
@@ -18,6 +18,8 @@ export interface MainLinkHandlers {
   onApis(gen: number, apis: ApiDefinition[]): void;
   /** A correlated reply main routed here (waiting proxied request `id` of shard run `incarnation`). */
   onReply(incarnation: number, id: number, reply: CorrelatedReply): void;
+  /** Blacklist entries from main; `kill`: end the connections of those sessions too. */
+  onBlacklist(entries: BlacklistEntry[], kill: boolean): void;
   onShutdown(): void;
   onCrash(): void;
   onStall(ms: number): void;
@@ -31,6 +33,8 @@ export class MainLink {
   private readonly pending = new Map<number, (r: OpReply) => void>();
   private nextProduceId = 1;
   private readonly producing = new Map<number, (error?: string) => void>();
+  private nextAdmitId = 1;
+  private readonly admitting = new Map<number, (ok: boolean) => void>();
 
   constructor(
     private readonly port: MessagePort,
@@ -65,6 +69,16 @@ export class MainLink {
       this.producing.set(id, done);
     }
     this.send({ t: 'produce', id, ...record });
+  }
+
+  /** Asks main whether a new connection may join `sessions` (MAX_CONNECTIONS_PER_SESSION); counted if so. */
+  admitSessions(sessions: string[]): Promise<boolean> {
+    const id = this.nextAdmitId++;
+    if (this.nextAdmitId > 0x7fffffff) this.nextAdmitId = 1;
+    return new Promise((resolve) => {
+      this.admitting.set(id, resolve);
+      this.send({ t: 'sessions-admit', id, sessions });
+    });
   }
 
   private receive(data: unknown): void {
@@ -102,6 +116,15 @@ export class MainLink {
       case 'reply':
         this.handlers.onReply(msg.incarnation, msg.id, msg.reply);
         break;
+      case 'blacklist':
+        this.handlers.onBlacklist(msg.entries, msg.kill);
+        break;
+      case 'sessions-admitted': {
+        const done = this.admitting.get(msg.id);
+        this.admitting.delete(msg.id);
+        done?.(msg.ok);
+        break;
+      }
       case 'shutdown':
         this.handlers.onShutdown();
         break;
@@ -119,5 +142,8 @@ export class MainLink {
     this.pending.clear();
     for (const done of this.producing.values()) done('the gateway is shutting down');
     this.producing.clear();
+    // The shard is ending: no new connection is created any more.
+    for (const done of this.admitting.values()) done(false);
+    this.admitting.clear();
   }
 }

@@ -11,6 +11,7 @@ import { randomInt } from 'node:crypto';
 import { workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { CHANNEL_VERSION } from '../shared/channel/messages.js';
+import type { BlacklistEntry } from '../shared/channel/messages.js';
 import type { GatewayConfig } from '../shared/config/types.js';
 import { parseExtractorConfig } from '../shared/extractors/config.js';
 import { createJwtVerifier } from '../shared/jwt/verifier.js';
@@ -52,9 +53,11 @@ export interface ShardWorkerData {
   /** The active API definitions at spawn, and their generation; changes arrive over the channel. */
   apis: ApiDefinition[];
   apisGen: number;
+  /** The live session blacklist at spawn; new entries arrive over the channel. */
+  blacklist: BlacklistEntry[];
 }
 
-const { shardId, config, rateLimitBuffer, backlogBuffer, stopFlags, port, hostIp, apis } = workerData as ShardWorkerData;
+const { shardId, config, rateLimitBuffer, backlogBuffer, stopFlags, port, hostIp, apis, blacklist } = workerData as ShardWorkerData;
 const stopView = new Int32Array(stopFlags);
 const log = createLogger(config.logLevel, `shard ${shardId}`);
 const uws = loadUws(config.allowUwsFallback);
@@ -83,6 +86,10 @@ const link: MainLink = new MainLink(port, {
     link.send({ t: 'apis-applied', gen });
   },
   onReply: (replyIncarnation, id, reply) => waiting.deliver(replyIncarnation, id, reply),
+  onBlacklist: (entries, kill) => {
+    const killed = sessions.applyBlacklist(entries, kill);
+    if (killed > 0) log.info(`killed ${killed} connection(s) of blacklisted session(s)`);
+  },
   onShutdown: () => shutdown('shutdown requested'),
   onCrash: () => {
     // Fault injection (ENABLE_FAULT_INJECTION): an error nobody catches, as a bug would raise.
@@ -97,7 +104,17 @@ const link: MainLink = new MainLink(port, {
 });
 
 const sessionField = parseSessionField(config.jwt.sessionField);
-const sessions = new ShardSessions(sessionField);
+const sessions = new ShardSessions(
+  sessionField,
+  config.maxConnectionsPerSession > 0
+    ? {
+        admit: (ids) => link.admitSessions(ids),
+        join: (ids) => link.send({ t: 'sessions-join', sessions: ids }),
+        leave: (ids) => link.send({ t: 'sessions-leave', sessions: ids }),
+      }
+    : undefined,
+);
+sessions.applyBlacklist(blacklist, false);
 const proxyMetrics = config.prometheusMetricsEnabled ? new ProxyRequestCounter() : undefined;
 const jwt = createJwtVerifier({ alg: config.jwt.alg, secretKey: config.jwt.secretKey, cacheSize: config.jwt.cacheSize });
 const waiting = new WaitingRequests(tokens, { nodeId: config.nodeId, shard: shardId, incarnation });

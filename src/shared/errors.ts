@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   GW_ERR_SUBSCRIPTION_LIST_UNDECODABLE: { status: 400, doc: '`subscriptions` query parameter is not JSON' },
   GW_ERR_CONNECT_SUBSCRIPTIONS_INVALID: { status: 400, doc: 'connect: invalid JWT or subscription list' },
   GW_ERR_RATE_LIMITED: { status: 429, doc: 'MAX_CONNECTIONS_PER_MINUTE reached on this node' },
+  GW_ERR_SESSION_CONNECTION_LIMIT: { status: 429, doc: 'MAX_CONNECTIONS_PER_SESSION live connections of this session on this node' },
   GW_ERR_EXPECTED_JSON_BODY: { status: 400, doc: 'subscriptions PUT body is not JSON / wrong content type' },
   GW_ERR_SUBSCRIPTIONS_FIELD_MISSING: { status: 400, doc: 'subscriptions PUT body lacks "subscriptions"' },
   GW_ERR_INVALID_CONNECTION_TOKEN: { status: 400, doc: 'connection token is not one this cluster issued' },
@@ -44,6 +45,9 @@ export const ERROR_CODES = {
   GW_ERR_KAFKA_PRODUCE_FAILED: { status: 502, doc: 'kafka-target request the producer could not write (RIG answered 202 regardless)' },
   // --- asynchronous replies (internal API) -----------------------------------------------------
   GW_ERR_REPLY_INVALID: { status: 400, doc: 'POST /v3/responses without a valid rig-correlation or rig-response-code' },
+  // --- session blacklist (internal API) -------------------------------------------------------
+  GW_ERR_BLACKLIST_INVALID: { status: 400, doc: 'POST /v3/session-blacklist with a missing or invalid sessionId or validityInSeconds' },
+  GW_ERR_BLACKLIST_NOT_FOUND: { status: 404, doc: 'GET /v3/session-blacklist/:id of a session that is not blacklisted' },
   // --- API definitions (internal API) ----------------------------------------------------------
   GW_ERR_API_INVALID: { status: 400, doc: 'API definition fails validation; the body is RIG\'s error map' },
   GW_ERR_API_BODY_INVALID: { status: 400, doc: 'API definition body that is not JSON, or a path id that is not URL-encoded properly' },
@@ -131,6 +135,9 @@ export const err = {
   connectSubscriptionsInvalid: (detail: string) =>
     new GatewayError('GW_ERR_CONNECT_SUBSCRIPTIONS_INVALID', `could not parse subscriptions: ${detail}`),
   rateLimited: () => new GatewayError('GW_ERR_RATE_LIMITED', 'Reached maximum number of connections'),
+  sessionConnectionLimit: () => new GatewayError('GW_ERR_SESSION_CONNECTION_LIMIT', 'Reached maximum number of connections for this session'),
+  blacklistInvalid: (message: string) => new GatewayError('GW_ERR_BLACKLIST_INVALID', message),
+  blacklistNotFound: () => new GatewayError('GW_ERR_BLACKLIST_NOT_FOUND', 'Not found.'),
 
   notAcceptable: (accept: string[]) =>
     new GatewayError(

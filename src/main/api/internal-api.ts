@@ -10,6 +10,8 @@
  *   POST /v3/messages, /v2/messages -> submit an event (no submission check, no CORS; RIG 3.3)
  *   GET, POST /v3/apis; GET, PUT, DELETE /v3/apis/:id (and /v2) -> proxy API definitions (./apis-routes.ts)
  *   POST /v3/responses (and /v2)  -> reply to a waiting `response_from: http_async` request (./responses-route.ts)
+ *   POST /v3/session-blacklist, GET /v3/session-blacklist/:id (and /v2) -> blacklist a session: kill
+ *                                   its connections, refuse its tokens (./session-blacklist-routes.ts)
  *   POST /_fault/shards/:id/crash -> only with ENABLE_FAULT_INJECTION: make a shard fail
  *   POST /_fault/shards/:id/stall/:ms -> only with ENABLE_FAULT_INJECTION: block a shard's thread
  * Unknown routes answer RIG's 404 `{"errors":{"detail":"Not found"}}`.
@@ -23,6 +25,8 @@ import type { ApiStore } from '../apis/api-store.js';
 import type { Router } from '../router/router.js';
 import { registerApisRoutes } from './apis-routes.js';
 import { registerResponsesRoutes } from './responses-route.js';
+import { registerSessionBlacklistRoutes } from './session-blacklist-routes.js';
+import type { BlacklistRecord, BlacklistStore } from '../sessions/blacklist-store.js';
 import type { ReplyRouter } from '../replies/reply-router.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus-text.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -48,6 +52,9 @@ export function buildInternalApi(
     /** Sends the active API definitions to the shards; resolves once they serve them. */
     publishApis: () => Promise<void>;
     replies: ReplyRouter;
+    blacklist: BlacklistStore;
+    /** Shares a blacklisting with the other nodes (with Kafka). */
+    replicateBlacklisting?: ((record: BlacklistRecord) => void) | undefined;
     /** The /metrics body; undefined when PROMETHEUS_METRICS_ENABLED is false. */
     metrics?: (() => string) | undefined;
   },
@@ -109,6 +116,13 @@ export function buildInternalApi(
     maxRequestBodyBytes: config.maxRequestBodyBytes,
     maxHeaderValueBytes: config.maxHeaderValueBytes,
     log,
+  });
+
+  registerSessionBlacklistRoutes(app, {
+    store: deps.blacklist,
+    ...(deps.replicateBlacklisting && { replicate: deps.replicateBlacklisting }),
+    maxRequestBodyBytes: config.maxRequestBodyBytes,
+    maxHeaderValueBytes: config.maxHeaderValueBytes,
   });
 
   registerResponsesRoutes(app, {

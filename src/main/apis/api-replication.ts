@@ -12,25 +12,17 @@
  *   definitions with the same id (they are newer).
  * - Never committing and a group of its own per node (`<KAFKATOFILTER_KAFKA_GROUP_ID>-apis-<NODE_ID>`)
  *   make every start read the whole topic; compaction keeps it one record per API.
- * - The topic is created (compacted, one partition) when it does not exist.
+ * - The topic is created (compacted, one partition) when it does not exist (kafka/compacted-topic.ts).
  */
-import type { EachBatchPayload, Kafka } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { ApiDefinition } from '../../shared/apis/types.js';
 import { isObject } from '../../shared/apis/types.js';
 import type { GatewayConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/logger.js';
-import { ConsumerLoop, type KafkaState } from '../kafka/consumer-loop.js';
+import { CompactedTopic } from '../kafka/compacted-topic.js';
+import type { KafkaState } from '../kafka/consumer-loop.js';
 import type { RecordProducer } from '../kafka/record-producer.js';
 import type { ApiStore } from './api-store.js';
-
-/** How long start-up waits for the topic to be read to its end before it goes on without. */
-const CATCH_UP_TIMEOUT_MS = 15_000;
-/** How long start-up waits for the brokers to say whether the topic exists and how long it is. */
-const ADMIN_TIMEOUT_MS = 3000;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
-}
 
 export interface ApiReplicationOptions {
   config: Pick<GatewayConfig, 'proxyApisTopic' | 'kafkaGroupId' | 'nodeId' | 'kafkaSessionTimeoutMs' | 'kafkaRestartDelayMs'>;
@@ -43,77 +35,28 @@ export interface ApiReplicationOptions {
 }
 
 export class ApiReplication {
-  private readonly loop: ConsumerLoop;
-  /** Offset of the last record applied (-1: none). */
-  private applied = -1;
-  private endOffset = 0;
-  private caughtUp: (() => void) | undefined;
+  private readonly topic: CompactedTopic;
 
   constructor(private readonly opts: ApiReplicationOptions) {
     const { config } = opts;
-    this.loop = new ConsumerLoop({
+    this.topic = new CompactedTopic({
+      config,
       kafka: opts.kafka,
       log: opts.log,
-      name: 'Kafka API definitions consumer',
+      what: 'API definitions',
+      topic: config.proxyApisTopic,
       groupId: `${config.kafkaGroupId}-apis-${config.nodeId}`,
-      topics: [config.proxyApisTopic],
-      fromBeginning: true,
-      maxWaitMs: 200,
-      sessionTimeoutMs: config.kafkaSessionTimeoutMs,
-      restartDelayMs: config.kafkaRestartDelayMs,
-      autoResolve: true,
-      eachBatch: (p) => this.eachBatch(p),
+      apply: (messages) => this.apply(messages),
     });
   }
 
   state(): KafkaState {
-    return this.loop.state();
+    return this.topic.state();
   }
 
   /** Creates the topic if needed, starts consuming, and resolves once it was read to its end (or after a timeout). */
-  async start(): Promise<void> {
-    const topic = this.opts.config.proxyApisTopic;
-    // Brokers that are away must not hold up start-up: without an answer within ADMIN_TIMEOUT_MS
-    // the node starts with its local definitions, and the consumer applies the topic's records
-    // whenever the brokers are back.
-    const end = await Promise.race([this.prepareTopic(topic), sleep(ADMIN_TIMEOUT_MS).then(() => undefined)]);
-    if (end === undefined) {
-      this.opts.log.warn(`API definitions topic ${topic} not readable within ${ADMIN_TIMEOUT_MS} ms; starting with the local definitions`);
-      this.loop.start();
-      return;
-    }
-    this.endOffset = end;
-    const done = new Promise<void>((resolve) => {
-      this.caughtUp = resolve;
-    });
-    this.loop.start();
-    if (this.endOffset === 0) this.caughtUp?.();
-    await Promise.race([done, sleep(CATCH_UP_TIMEOUT_MS)]);
-    if (this.applied + 1 < this.endOffset) {
-      this.opts.log.warn(`API definitions topic ${topic} not read to its end within ${CATCH_UP_TIMEOUT_MS} ms; starting with what was read`);
-    }
-  }
-
-  /** Creates the topic when missing; resolves with its end offset (0 on failure, logged). */
-  private async prepareTopic(topic: string): Promise<number> {
-    const admin = this.opts.kafka.admin();
-    try {
-      await admin.connect();
-      const topics = await admin.listTopics();
-      if (!topics.includes(topic)) {
-        // Another node may create it at the same moment: "already exists" is fine.
-        await admin
-          .createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }], waitForLeaders: true })
-          .catch((e: unknown) => this.opts.log.debug(`creating ${topic}`, { error: (e as Error).message }));
-      }
-      const offsets = await admin.fetchTopicOffsets(topic);
-      return Math.max(0, ...offsets.map((o) => Number(o.high)));
-    } catch (e) {
-      this.opts.log.warn(`API definitions topic ${topic} is not readable; starting with the local definitions`, { error: (e as Error).message });
-      return 0;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+  start(): Promise<void> {
+    return this.topic.start();
   }
 
   /** Writes the stored definition `id` (after a change through /v3/apis). */
@@ -123,10 +66,9 @@ export class ApiReplication {
     await this.opts.records.sendAsync(this.opts.config.proxyApisTopic, { key: id, value: JSON.stringify(def) });
   }
 
-  private async eachBatch({ batch }: EachBatchPayload): Promise<void> {
+  private apply(messages: readonly KafkaMessage[]): void {
     let changed = false;
-    for (const message of batch.messages) {
-      this.applied = Number(message.offset);
+    for (const message of messages) {
       let def: unknown;
       try {
         def = message.value ? JSON.parse(message.value.toString('utf8')) : undefined;
@@ -141,10 +83,9 @@ export class ApiReplication {
       changed = true;
     }
     if (changed) this.opts.changed();
-    if (this.applied + 1 >= this.endOffset) this.caughtUp?.();
   }
 
   stop(): Promise<void> {
-    return this.loop.stop();
+    return this.topic.stop();
   }
 }

@@ -23,7 +23,8 @@ export const PRODUCER_ACKS = { all: -1, leader: 1, none: 0 } as const;
 
 export interface OutgoingMessage {
   key?: string | null;
-  value: string | Buffer;
+  /** null: a tombstone (removes the key from a compacted topic). */
+  value: string | Buffer | null;
   headers?: Record<string, string>;
 }
 

@@ -15,7 +15,7 @@ import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_thread
 import type { MessagePort } from 'node:worker_threads';
 import { TAG_EVENTS, readFrame } from '../../shared/channel/port.js';
 import { CHANNEL_VERSION } from '../../shared/channel/messages.js';
-import type { ProduceRequest, ProxyRequestCount, ShardToMain } from '../../shared/channel/messages.js';
+import type { BlacklistEntry, MainToShard, ProduceRequest, ProxyRequestCount, ShardToMain } from '../../shared/channel/messages.js';
 import type { ApiDefinition } from '../../shared/apis/types.js';
 import type { GatewayConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/logger.js';
@@ -33,7 +33,12 @@ const APIS_ACK_TIMEOUT_MS = 5000;
 export interface ShardInit {
   /** IPv4 address of HOST, the by= of the forwarded header on proxied requests. */
   hostIp: string;
+  /** The live session blacklist, for a shard that starts (main/sessions/blacklist-store.ts). */
+  blacklist?: () => BlacklistEntry[];
 }
+
+/** What shards say about their connections' sessions (MAX_CONNECTIONS_PER_SESSION). */
+export type SessionMessage = Extract<ShardToMain, { t: 'sessions-admit' | 'sessions-join' | 'sessions-leave' }>;
 
 interface ApisWaiter {
   gen: number;
@@ -61,6 +66,10 @@ export class Supervisor {
   private apisWaiters: ApisWaiter[] = [];
   /** Writes a record a shard hands over (set by the gateway); the shard is answered `produced`. */
   onProduce: ((shard: ShardHandle, req: ProduceRequest) => void) | undefined;
+  /** Counts sessions' connections (set by the gateway when MAX_CONNECTIONS_PER_SESSION is on); admits are answered here. */
+  onSessions: ((shard: ShardHandle, msg: SessionMessage) => void) | undefined;
+  /** A shard ended: what it counted is gone with it. */
+  onShardGone: ((shard: number) => void) | undefined;
   /** Receives the proxy request counts shards report (set by the gateway when metrics are enabled). */
   onProxyRequests: ((counts: ProxyRequestCount[]) => void) | undefined;
 
@@ -93,7 +102,7 @@ export class Supervisor {
       const worker = new Worker(SHARD_ENTRY, {
         workerData: {
           shardId: shard.id, config: this.config, rateLimitBuffer: this.rateLimitBuffer, backlogBuffer: this.backlogBuffer, stopFlags: this.stopFlags, port: port2,
-          hostIp: this.init.hostIp, apis: this.apis, apisGen: this.apisGen,
+          hostIp: this.init.hostIp, apis: this.apis, apisGen: this.apisGen, blacklist: this.init.blacklist?.() ?? [],
         },
         transferList: [port2],
       });
@@ -169,6 +178,11 @@ export class Supervisor {
         this.log.info(`shard ${shard.id} ready`, { port: msg.port, restarts: shard.restarts });
         // Definitions changed while it was starting: it was not sent them then.
         if (shard.apisGen !== this.apisGen) shard.send({ t: 'apis', gen: this.apisGen, apis: this.apis });
+        // Sessions blacklisted while it was starting: no connection of theirs may stay.
+        {
+          const entries = this.init.blacklist?.() ?? [];
+          if (entries.length > 0) shard.send({ t: 'blacklist', entries, kill: true });
+        }
         this.readyWaiters.get(shard.id)?.(true);
         this.readyWaiters.delete(shard.id);
         break;
@@ -209,6 +223,14 @@ export class Supervisor {
       case 'metrics':
         this.onProxyRequests?.(msg.proxyRequests);
         break;
+      case 'sessions-admit':
+        if (this.onSessions) this.onSessions(shard, msg);
+        else shard.send({ t: 'sessions-admitted', id: msg.id, ok: true });
+        break;
+      case 'sessions-join':
+      case 'sessions-leave':
+        this.onSessions?.(shard, msg);
+        break;
     }
   }
 
@@ -226,6 +248,7 @@ export class Supervisor {
     shard.connections = 0;
     this.settleApis(shard.id);
     this.router.interest.clearShard(shard.id);
+    this.onShardGone?.(shard.id);
     // Answer requests other shards were waiting on from this one.
     for (const [key, owner] of this.inFlight) {
       if (owner !== shard.id) continue;
@@ -288,6 +311,11 @@ export class Supervisor {
       waiter.pending.delete(shardId);
       if (waiter.pending.size === 0) waiter.done();
     }
+  }
+
+  /** Sends a control message to every running shard. */
+  broadcast(msg: MainToShard): void {
+    for (const shard of this.shards) shard.send(msg);
   }
 
   /** The largest event backlog of any ready shard, in bytes (what a pausable source waits on). */

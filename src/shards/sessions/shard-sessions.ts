@@ -6,6 +6,7 @@
  * `rig.session_killed` and its stream ends, WebSocket closes 1000 "Session killed.", and long
  * polling sessions end too (RIG forgot them, spec 13 item 11).
  */
+import { err } from '../../shared/errors.js';
 import { ExpiringBlacklist } from '../../shared/sessions/blacklist.js';
 import type { SessionField } from '../../shared/sessions/session-id.js';
 import type { Connection } from '../connection.js';
@@ -23,40 +24,81 @@ export interface SessionReservation {
   cancel(): void;
 }
 
+/**
+ * Main's count of each session's connections on this node (MAX_CONNECTIONS_PER_SESSION), reached
+ * over the shard's channel (main-link.ts). Absent when there is no limit: nothing is counted then.
+ */
+export interface SessionCounter {
+  /** Counts a new connection in `sessions` unless one of them is full; resolves false then. */
+  admit(sessions: string[]): Promise<boolean>;
+  join(sessions: string[]): void;
+  leave(sessions: string[]): void;
+}
+
+const NOTHING_TO_RESERVE: SessionReservation = { attach: () => {}, cancel: () => {} };
+
 export class ShardSessions {
   readonly blacklist: ExpiringBlacklist;
   private readonly bySession = new Map<string, Set<Connection>>();
   private readonly byConnection = new Map<Connection, string[]>();
   private readonly killedPolls = new Map<number, { session: LongPollSession; at: number }>();
 
-  constructor(field: SessionField) {
+  constructor(
+    field: SessionField,
+    private readonly counter?: SessionCounter,
+  ) {
     this.blacklist = new ExpiringBlacklist(field);
   }
 
   /**
    * Takes places for a new connection in its sessions. Rejects with the limit's GatewayError when a
-   * session already has MAX_CONNECTIONS_PER_SESSION connections on this node.
+   * session already has MAX_CONNECTIONS_PER_SESSION connections on this node. Without a session or
+   * without a limit this costs nothing (no message to main).
    */
   async reserve(sessionIds: readonly string[]): Promise<SessionReservation> {
+    if (sessionIds.length === 0) return NOTHING_TO_RESERVE;
     const ids = [...new Set(sessionIds)];
+    const counter = this.counter;
+    if (!counter) return { attach: (conn) => this.register(conn, ids), cancel: () => {} };
+    if (!(await counter.admit(ids))) throw err.sessionConnectionLimit();
+    let settled = false;
     return {
-      attach: (conn) => this.attach(conn, ids),
-      cancel: () => {},
+      attach: (conn) => {
+        if (settled) return;
+        settled = true;
+        // A connection that ended before it was attached is never detached: give the places back.
+        if (conn.closed) counter.leave(ids);
+        else this.register(conn, ids);
+      },
+      cancel: () => {
+        if (settled) return;
+        settled = true;
+        counter.leave(ids);
+      },
     };
   }
 
-  /** Adds sessions to a live connection (subscriptions PUT with Bearer tokens). */
+  /** Adds sessions to a live connection (subscriptions PUT with Bearer tokens); counted, never refused. */
   attach(conn: Connection, sessionIds: readonly string[]): void {
     if (conn.closed || sessionIds.length === 0) return;
+    const added = this.register(conn, sessionIds);
+    if (added.length > 0) this.counter?.join(added);
+  }
+
+  /** Records memberships (already counted); returns the sessions that are new for the connection. */
+  private register(conn: Connection, sessionIds: readonly string[]): string[] {
     const mine = this.byConnection.get(conn) ?? [];
+    const added: string[] = [];
     for (const id of sessionIds) {
       if (mine.includes(id)) continue;
       mine.push(id);
+      added.push(id);
       let set = this.bySession.get(id);
       if (!set) this.bySession.set(id, (set = new Set()));
       set.add(conn);
     }
     this.byConnection.set(conn, mine);
+    return added;
   }
 
   /** The connection is gone: forget its memberships. */
@@ -64,12 +106,23 @@ export class ShardSessions {
     const mine = this.byConnection.get(conn);
     if (!mine) return;
     this.byConnection.delete(conn);
+    this.counter?.leave(mine);
     for (const id of mine) {
       const set = this.bySession.get(id);
       if (!set) continue;
       set.delete(conn);
       if (set.size === 0) this.bySession.delete(id);
     }
+  }
+
+  /** Applies blacklist entries from main; with `kill`, ends the connections of those sessions here. */
+  applyBlacklist(entries: ReadonlyArray<readonly [string, number]>, kill: boolean): number {
+    let killed = 0;
+    for (const [id, expiresAt] of entries) {
+      this.blacklist.set(id, expiresAt);
+      if (kill) killed += this.kill(id);
+    }
+    return killed;
   }
 
   /** Kills every connection of the session; returns how many. */

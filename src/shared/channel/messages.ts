@@ -17,12 +17,19 @@
  * Main decodes the token of a reply (POST /v3/responses or a Kafka response record) and sends the
  * reply to that shard; the shard answers the waiting request. Requests to a `target: kafka`
  * endpoint reach Kafka through main's producer: the shard sends `produce`, main answers `produced`.
+ *
+ * The session blacklist is main's (main/sessions/): a shard starts with the live entries in its
+ * workerData and gets every new entry as a `blacklist` message; `kill: true` also ends the
+ * session's connections there. With MAX_CONNECTIONS_PER_SESSION, main counts each session's
+ * connections on the node: a shard asks before it creates a connection with a session
+ * (`sessions-admit`, answered `sessions-admitted`) and reports sessions joined by a PUT and left
+ * when a connection ends.
  */
 import type { ApiDefinition } from '../apis/types.js';
 import type { WireError } from '../errors.js';
 import type { Subscription } from '../subscriptions/types.js';
 
-export const CHANNEL_VERSION = 3;
+export const CHANNEL_VERSION = 4;
 
 /** A subscriptions PUT validated by the receiving shard, to be applied by the owner. */
 export interface SubscriptionsOp {
@@ -75,6 +82,9 @@ export interface ProduceRequest {
  */
 export type ProxyRequestCount = [method: string, path: string, target: string, responseFrom: string, status: string, count: number];
 
+/** A blacklisted session and when its entry expires (ms since the epoch). */
+export type BlacklistEntry = [sessionId: string, expiresAt: number];
+
 export type ShardToMain =
   | { t: 'ready'; v: number; shard: number; incarnation: number; port: number }
   | { t: 'fatal'; reason: string }
@@ -86,7 +96,13 @@ export type ShardToMain =
   | { t: 'metrics'; proxyRequests: ProxyRequestCount[] }
   /** The shard's routes now reflect API definitions generation `gen`. */
   | { t: 'apis-applied'; gen: number }
-  | ({ t: 'produce' } & ProduceRequest);
+  | ({ t: 'produce' } & ProduceRequest)
+  /** May a new connection join these sessions (MAX_CONNECTIONS_PER_SESSION)? If so they are counted. */
+  | { t: 'sessions-admit'; id: number; sessions: string[] }
+  /** A live connection joined these sessions (subscriptions PUT): counted, never refused. */
+  | { t: 'sessions-join'; sessions: string[] }
+  /** A connection of these sessions ended (or an admitted one was never created). */
+  | { t: 'sessions-leave'; sessions: string[] };
 
 export type MainToShard =
   | { t: 'req'; id: number; from: number; op: ShardOp }
@@ -97,6 +113,9 @@ export type MainToShard =
   | { t: 'produced'; id: number; error?: string }
   /** A reply for waiting request `id` of shard incarnation `incarnation`. */
   | { t: 'reply'; incarnation: number; id: number; reply: CorrelatedReply }
+  /** Blacklist entries to apply; `kill`: also end the connections of these sessions. */
+  | { t: 'blacklist'; entries: BlacklistEntry[]; kill: boolean }
+  | { t: 'sessions-admitted'; id: number; ok: boolean }
   | { t: 'crash' }
   /** Fault injection: block the shard's thread for `ms` (a shard that cannot keep up). */
   | { t: 'stall'; ms: number }

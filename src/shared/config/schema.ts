@@ -85,6 +85,8 @@ export const SCHEMA: readonly SchemaEntry[] = [
     doc: 'Value of Access-Control-Allow-Origin on the public port.' },
   { env: 'MAX_CONNECTIONS_PER_MINUTE', path: 'maxConnectionsPerMinute', type: 'int', default: 5000, min: 1, max: Number.MAX_SAFE_INTEGER, rig: true,
     doc: 'SSE, WebSocket and long-polling connections created per node per 60-second window; the next one is refused with 429.' },
+  { env: 'MAX_CONNECTIONS_PER_SESSION', path: 'maxConnectionsPerSession', type: 'int', default: 100, min: 0, max: 1_000_000, rig: false,
+    doc: 'Live SSE, WebSocket and long-polling connections per session (the JWT_SESSION_FIELD claim of the connect `jwt`) per node; the next connect is refused with 429. 0: no limit.' },
   // --- JWT -----------------------------------------------------------------------------------
   { env: 'JWT_SECRET_KEY', path: 'jwt.secretKey', type: 'string', default: '', rig: true, secret: true, keepEmpty: true,
     allowed: 'HS*: any shared secret; RS*/ES*: a PEM public key or X.509 certificate',
@@ -169,6 +171,9 @@ export const SCHEMA: readonly SchemaEntry[] = [
   { env: 'PROXY_APIS_TOPIC', path: 'proxyApisTopic', type: 'string', default: 'rig-proxy-apis', rig: false,
     pattern: TOPIC_PATTERN, allowed: 'a Kafka topic name',
     doc: 'Compacted topic through which the nodes share API definitions changed through /v3/apis (created if missing; used when KAFKA_BROKERS is set).' },
+  { env: 'SESSION_BLACKLIST_TOPIC', path: 'sessionBlacklistTopic', type: 'string', default: 'rig-session-blacklist', rig: false,
+    pattern: TOPIC_PATTERN, allowed: 'a Kafka topic name',
+    doc: 'Compacted topic through which the nodes share the session blacklist (/v3/session-blacklist): a session blacklisted on one node is killed and refused on every node, also after restarts (created if missing; used when KAFKA_BROKERS is set).' },
   { env: 'KAFKA_LOG_TOPIC', path: 'kafkaLogTopic', type: 'string', default: 'rig-request-log', rig: true,
     pattern: TOPIC_PATTERN, allowed: 'a Kafka topic name',
     doc: 'Topic of the Kafka request log (REQUEST_LOG=kafka).' },

@@ -43,6 +43,10 @@ export interface GatewayConfig {
   readonly host: string;
   /** MAX_CONNECTIONS_PER_MINUTE: connection creations per node per 60 s window. */
   readonly maxConnectionsPerMinute: number;
+  /** MAX_CONNECTIONS_PER_SESSION: live connections per session (JWT_SESSION_FIELD) per node; 0 = no limit. */
+  readonly maxConnectionsPerSession: number;
+  /** SESSION_BLACKLIST_TOPIC: compacted topic sharing the session blacklist between nodes. */
+  readonly sessionBlacklistTopic: string;
   /** LOG_LEVEL */
   readonly logLevel: LogLevel;
   /** NODE_COOKIE: secret for connection tokens (random per process when unset). */

@@ -84,6 +84,7 @@ test('the config has exactly the fields of GatewayConfig', () => {
     proxyKafkaResponseTopics: true, proxyKafkaResponseGroupId: true, proxyKafkaResponseTimeoutMs: true, kafkaLogTopic: true,
     requestLog: true, proxyConfig: true, proxyRecvTimeoutMs: true, host: true,
     proxyHttpAsyncResponseTimeoutMs: true, proxyKafkaWrapNonCloudEvents: true, proxyApisTopic: true,
+    maxConnectionsPerSession: true, sessionBlacklistTopic: true,
   };
   const jwtFields: { [K in keyof GatewayConfig['jwt']]: true } = { secretKey: true, alg: true, sessionField: true, cacheSize: true };
   const cfg = loadConfig({});
@@ -110,6 +111,7 @@ test('every variable is read', () => {
     PROXY_KAFKA_RESPONSE_TIMEOUT: '1500', KAFKA_LOG_TOPIC: 'calls', REQUEST_LOG: 'console,kafka',
     PROXY_CONFIG_FILE: JSON.stringify([API]), PROXY_RECV_TIMEOUT: '250', HOST: 'gw.example',
     PROXY_HTTP_ASYNC_RESPONSE_TIMEOUT: '300', PROXY_KAFKA_WRAP_NON_CLOUDEVENTS: 'true', PROXY_APIS_TOPIC: 'apis',
+    MAX_CONNECTIONS_PER_SESSION: '0', SESSION_BLACKLIST_TOPIC: 'blacklist',
   });
   assert.deepEqual(JSON.parse(JSON.stringify(cfg)), {
     inboundPort: 0, inboundHost: '127.0.0.1', apiHttpPort: 0, apiHttpHost: '::1', cors: 'https://app.example',
@@ -126,6 +128,7 @@ test('every variable is read', () => {
     proxyKafkaResponseTimeoutMs: 1500, kafkaLogTopic: 'calls', requestLog: ['console', 'kafka'],
     proxyConfig: [API], proxyRecvTimeoutMs: 250, host: 'gw.example',
     proxyHttpAsyncResponseTimeoutMs: 300, proxyKafkaWrapNonCloudEvents: true, proxyApisTopic: 'apis',
+    maxConnectionsPerSession: 0, sessionBlacklistTopic: 'blacklist',
   });
 });
 
