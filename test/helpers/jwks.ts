@@ -4,7 +4,7 @@
  * answer junk, fail) and count requests of.
  */
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { TestContext } from 'node:test';
 
 export interface TestKey {
@@ -42,6 +42,8 @@ export interface JwksServer {
   readonly requests: number;
   /** From now on, answer this. */
   serve(answer: JwksAnswer): void;
+  /** Requests wait unanswered until the returned function is called (a slow provider). */
+  hold(): () => void;
   /** Stops listening and drops open connections (the provider is down). */
   close(): Promise<void>;
 }
@@ -49,8 +51,13 @@ export interface JwksServer {
 export async function startJwksServer(t: TestContext | undefined, first: JwksAnswer): Promise<JwksServer> {
   let answer = first;
   let requests = 0;
+  let held: Array<() => void> | undefined;
   const server = createServer((_req, res) => {
     requests++;
+    if (held) held.push(() => respond(res));
+    else respond(res);
+  });
+  const respond = (res: ServerResponse): void => {
     if ('keys' in answer) {
       res.writeHead(200, { 'content-type': 'application/jwk-set+json' });
       res.end(JSON.stringify({ keys: answer.keys }));
@@ -58,7 +65,7 @@ export async function startJwksServer(t: TestContext | undefined, first: JwksAns
       res.writeHead(answer.status, { 'content-type': 'text/plain' });
       res.end(answer.body);
     }
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
@@ -77,6 +84,14 @@ export async function startJwksServer(t: TestContext | undefined, first: JwksAns
     },
     serve(next) {
       answer = next;
+    },
+    hold() {
+      const waiting: Array<() => void> = [];
+      held = waiting;
+      return () => {
+        held = undefined;
+        for (const go of waiting) go();
+      };
     },
     close,
   };
