@@ -88,10 +88,10 @@ export const SCHEMA: readonly SchemaEntry[] = [
   // --- JWT -----------------------------------------------------------------------------------
   { env: 'JWT_SECRET_KEY', path: 'jwt.secretKey', type: 'string', default: '', rig: true, secret: true, keepEmpty: true,
     allowed: 'HS*: any shared secret; RS*/ES*: a PEM public key or X.509 certificate',
-    doc: 'Key for verifying JWTs. Empty: every JWT is rejected.' },
+    doc: 'Key for verifying JWTs (with JWKS_URL: those without a `kid`). Empty: such JWTs are rejected.' },
   { env: 'JWT_ALG', path: 'jwt.alg', type: 'enum', default: 'HS256', rig: true,
     values: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384'],
-    doc: 'Algorithm JWTs must be signed with; a token whose header names another algorithm is rejected.' },
+    doc: 'Algorithm of JWT_SECRET_KEY: a token it verifies must name it in its header. JWKS keys have their own (docs/security.md).' },
   { env: 'JWKS_URL', path: 'jwt.jwksUrl', type: 'string', default: '', rig: false,
     pattern: /^https?:\/\/[^\s/?#]+\S*$/i, allowed: 'an http:// or https:// URL',
     doc: 'JSON Web Key Set (RFC 7517) with the keys that verify JWTs naming a `kid`; empty: no JWKS. Works alongside JWT_SECRET_KEY (see docs/security.md).' },

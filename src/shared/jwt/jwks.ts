@@ -140,8 +140,6 @@ export class JwksKeySource {
   private fetched = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
-  /** Fetches that completed (successfully or not), for tests and logs. */
-  fetches = 0;
 
   constructor(private readonly opts: JwksOptions) {
     this.now = opts.now ?? Date.now;
@@ -198,7 +196,6 @@ export class JwksKeySource {
     this.lastFetchAt = this.now();
     const run = this.fetchAndApply().finally(() => {
       this.fetched = true;
-      this.fetches++;
       this.inFlight = undefined;
     });
     this.inFlight = run;
