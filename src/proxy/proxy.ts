@@ -3,7 +3,9 @@
  * gateway's endpoints comes here. In order, as RIG did:
  *   1. match a route (./route-table.ts); none -> 404 `{"message":"Not Found"}` without content type;
  *   2. secured endpoint: JWT check (./auth.ts); failure -> 401 `Authentication failed.` with CORS;
- *      then REQUEST_LOG (./request-log.ts): a console line and/or a Kafka record per request;
+ *      then REQUEST_LOG (./request-log.ts): a console line and/or a Kafka record per request.
+ *      The check answers at once unless a token waits for JWKS keys; then the request waits too,
+ *      with its body held (./held-body.ts), and goes on from step 2 once the keys are known;
  *   3. target `kafka` (./targets/kafka-target.ts): OPTIONS -> 204 with CORS, anything else is
  *      produced to the endpoint's topic;
  *   4. target `http`: method GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS are forwarded, others
@@ -19,16 +21,16 @@
 import type { ApiDefinition } from '../shared/apis/types.js';
 import { err, type GatewayError } from '../shared/errors.js';
 import { errorResponse, snapshot, statusLine, writeResponse, type Headers, type RequestSnapshot } from '../shared/http/uws-http.js';
-import type { JwtVerifier } from '../shared/jwt/verifier.js';
+import type { TokenCheck } from '../shared/jwt/check.js';
 import type { Logger } from '../shared/logger.js';
 import type { HttpRequest, HttpResponse } from '../shared/uws.js';
 import { isAuthenticated } from './auth.js';
-import { NO_SESSION_BLACKLIST, type SessionBlacklist } from '../shared/sessions/blacklist.js';
 import { clientAddress, forwardedHeader, upstreamRequestHeaders } from './headers.js';
+import { HeldBody } from './held-body.js';
 import type { WaitingRequests } from './replies/waiting-requests.js';
 import { requestLogLine, requestLogRecord, type RequestLogRecord } from './request-log.js';
 import { NOT_APPLICABLE, type ProxyRequestCounter, type ProxyRequestStatus } from './request-metrics.js';
-import { compileRoutes, RouteTable, type Route } from './route-table.js';
+import { compileRoutes, RouteTable, type Route, type RouteMatch } from './route-table.js';
 import { HttpTarget, type AwaitReply } from './targets/http-target.js';
 import { KafkaTarget, type KafkaTargetDeps } from './targets/kafka-target.js';
 
@@ -44,11 +46,11 @@ export interface ProxyDeps {
   cors: string;
   /** HOST's IPv4 address, the by= of the forwarded header. */
   hostIp: string;
-  jwt: JwtVerifier;
+  /** The shard's token check (verify with JWT_SECRET_KEY / JWKS keys, session blacklist). */
+  tokenCheck: TokenCheck;
   log: Logger;
   /** Environment for `use_env` upstreams. */
   env: NodeJS.ProcessEnv;
-  blacklist?: SessionBlacklist;
   /** Requests waiting for asynchronous replies (this shard's). */
   waiting: WaitingRequests;
   /** PROXY_HTTP_ASYNC_RESPONSE_TIMEOUT */
@@ -65,14 +67,12 @@ export class ReverseProxy {
   private table = new RouteTable([]);
   private readonly http: HttpTarget;
   private readonly kafka: KafkaTarget;
-  private readonly blacklist: SessionBlacklist;
   /** RIG's CORS headers of the 401 and of asynchronous http-target answers. */
   private readonly unauthorizedHeaders: Headers;
 
   constructor(private readonly deps: ProxyDeps) {
     this.http = new HttpTarget(deps.recvTimeoutMs, deps.log);
     this.kafka = new KafkaTarget({ ...deps.kafka, waiting: deps.waiting, cors: deps.cors });
-    this.blacklist = deps.blacklist ?? NO_SESSION_BLACKLIST;
     this.unauthorizedHeaders = [
       ['access-control-allow-origin', deps.cors],
       ['access-control-allow-methods', '*'],
@@ -99,13 +99,54 @@ export class ReverseProxy {
     const match = this.table.match(snap.method, snap.url);
     if (!match) {
       this.count(snap, undefined, 'not_found');
-      return answer(res, snap.method, err.notFoundProxy());
+      return answerNow(res, snap.method, err.notFoundProxy());
     }
     const { route } = match;
-    if (route.auth && !isAuthenticated(route.auth, snap.headers, snap.query, this.deps.jwt, this.blacklist)) {
-      this.count(snap, route, 'unauthorized');
-      return answer(res, snap.method, err.proxyAuthFailed(), this.unauthorizedHeaders);
+    if (route.auth) {
+      const passed = isAuthenticated(route.auth, snap.headers, snap.query, this.deps.tokenCheck);
+      if (passed === false) return this.unauthorized(res, snap, route);
+      if (passed !== true) return this.afterKeys(res, snap, match, passed);
     }
+    this.dispatch(res, snap, match);
+  };
+
+  /**
+   * A token waits for JWKS keys: the request waits with it. onAborted and the body holder are
+   * registered now, inside the uWS handler; everything after the check is corked.
+   */
+  private afterKeys(res: HttpResponse, snap: RequestSnapshot, match: RouteMatch, passed: Promise<boolean>): void {
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    const held = new HeldBody(res);
+    void passed.then((ok) => {
+      if (aborted) return;
+      res.cork(() => {
+        if (!ok) {
+          held.release();
+          return this.unauthorized(res, snap, match.route);
+        }
+        this.dispatch(res, snap, match, held);
+      });
+    });
+  }
+
+  private unauthorized(res: HttpResponse, snap: RequestSnapshot, route: Route): void {
+    this.count(snap, route, 'unauthorized');
+    answerNow(res, snap.method, err.proxyAuthFailed(), this.unauthorizedHeaders);
+  }
+
+  /**
+   * Everything after the JWT check. `held`: the body kept while the check waited; answers given
+   * here without reading it release it first (a held body pauses the client's socket).
+   */
+  private dispatch(res: HttpResponse, snap: RequestSnapshot, match: RouteMatch, held?: HeldBody): void {
+    const { route } = match;
+    const answer = (method: string, e: GatewayError): void => {
+      held?.release();
+      answerNow(res, method, e);
+    };
     const clientIp = clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString('latin1'));
     const { requestLog } = this.deps;
     if (requestLog.console) {
@@ -116,6 +157,7 @@ export class ReverseProxy {
     if (route.target === 'kafka') {
       if (snap.method === 'OPTIONS') {
         this.count(snap, route, 'ok');
+        held?.release();
         return writeResponse(res, 204, '', this.kafka.corsHeaders);
       }
       this.kafka.handle(res, {
@@ -125,27 +167,28 @@ export class ReverseProxy {
         waitForReply: route.responseFrom === 'kafka',
         clientIp,
         done: (outcome) => this.count(snap, route, outcome),
+        ...(held && { body: held }),
       });
       return;
     }
     if (route.target !== 'http') {
       this.count(snap, route, 'not_implemented');
-      return answer(res, snap.method, err.proxyTargetNotSupported(`target ${route.target}`));
+      return answer(snap.method, err.proxyTargetNotSupported(`target ${route.target}`));
     }
     const waits = route.responseFrom === 'http_async' || route.responseFrom === 'kafka';
     if (!waits && route.responseFrom !== 'http') {
       this.count(snap, route, 'not_implemented');
-      return answer(res, snap.method, err.proxyTargetNotSupported(`response_from ${route.responseFrom}`));
+      return answer(snap.method, err.proxyTargetNotSupported(`response_from ${route.responseFrom}`));
     }
     if (!FORWARDED_METHODS.has(snap.method)) {
       this.count(snap, route, 'bad_request');
-      return answer(res, snap.method, err.proxyMethodNotAllowed());
+      return answer(snap.method, err.proxyMethodNotAllowed());
     }
     const label = `${route.apiId}/${route.endpointId}`;
     if (!route.upstream.ok) {
       this.deps.log.warn(`proxy ${label}: no usable upstream (${route.upstream.reason}), answering 502`);
       this.count(snap, route, 'unreachable');
-      return answer(res, snap.method, err.proxyBadGateway());
+      return answer(snap.method, err.proxyBadGateway());
     }
     const withBody = BODY_METHODS.has(snap.method);
     let query = snap.query;
@@ -175,9 +218,10 @@ export class ReverseProxy {
       withBody,
       label,
       ...(awaitReply && { awaitReply }),
+      ...(held && { body: held }),
       onOutcome: this.deps.metrics && outcomeCounter(this.deps.metrics, snap.method, snap.url, route),
     });
-  };
+  }
 
   private count(snap: RequestSnapshot, route: Route | undefined, status: ProxyRequestStatus): void {
     this.deps.metrics?.count(snap.method, snap.url, route?.target ?? NOT_APPLICABLE, route?.responseFrom ?? NOT_APPLICABLE, status);
@@ -208,8 +252,8 @@ function outcomeCounter(metrics: ProxyRequestCounter, method: string, path: stri
   return (status) => metrics.count(method, path, route.target, route.responseFrom, status);
 }
 
-/** An answer of the proxy itself, synchronously in the handler (HEAD gets no body). */
-function answer(res: HttpResponse, method: string, e: GatewayError, headers?: Headers): void {
+/** An answer of the proxy itself, in the handler or corked (HEAD gets no body). */
+function answerNow(res: HttpResponse, method: string, e: GatewayError, headers?: Headers): void {
   if (method !== 'HEAD') return writeResponse(res, e.status, e.message, headers);
   res.writeStatus(statusLine(e.status));
   if (headers) for (const [k, v] of headers) res.writeHeader(k, v);

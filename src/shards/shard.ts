@@ -14,6 +14,7 @@ import { CHANNEL_VERSION } from '../shared/channel/messages.js';
 import type { BlacklistEntry } from '../shared/channel/messages.js';
 import type { GatewayConfig } from '../shared/config/types.js';
 import { parseExtractorConfig } from '../shared/extractors/config.js';
+import { JwksKeySource } from '../shared/jwt/jwks.js';
 import { createJwtVerifier } from '../shared/jwt/verifier.js';
 import { createLogger } from '../shared/logger.js';
 import { ConnectionRateLimiter } from '../shared/rate-limit.js';
@@ -116,15 +117,26 @@ const sessions = new ShardSessions(
 );
 sessions.applyBlacklist(blacklist, false);
 const proxyMetrics = config.prometheusMetricsEnabled ? new ProxyRequestCounter() : undefined;
-const jwt = createJwtVerifier({ alg: config.jwt.alg, secretKey: config.jwt.secretKey, cacheSize: config.jwt.cacheSize });
+// Each shard fetches JWKS_URL itself (docs/security.md#jwks): a key set is small and changes rarely,
+// and a shard that meets an unknown `kid` needs the answer itself, without a round trip through main.
+const jwks = config.jwt.jwksUrl === '' ? undefined : new JwksKeySource({
+  url: config.jwt.jwksUrl,
+  defaultAlg: config.jwt.alg,
+  refreshIntervalMs: config.jwt.jwksRefreshIntervalMs,
+  minRefreshIntervalMs: config.jwt.jwksMinRefreshIntervalMs,
+  timeoutMs: config.jwt.jwksTimeoutMs,
+  log,
+});
+jwks?.start();
+const jwt = createJwtVerifier({ alg: config.jwt.alg, secretKey: config.jwt.secretKey, cacheSize: config.jwt.cacheSize, ...(jwks && { jwks }) });
+const tokenCheck = { jwt, blacklist: sessions.blacklist, sessionField };
 const waiting = new WaitingRequests(tokens, { nodeId: config.nodeId, shard: shardId, incarnation });
 const proxy: ReverseProxy = new ReverseProxy({
   maxHeaderValueBytes: config.maxHeaderValueBytes,
   recvTimeoutMs: config.proxyRecvTimeoutMs,
   cors: config.cors,
   hostIp,
-  jwt,
-  blacklist: sessions.blacklist,
+  tokenCheck,
   log,
   env: process.env,
   waiting,
@@ -157,7 +169,7 @@ const ctx: ShardContext = {
   log,
   extractors,
   jwt,
-  tokenCheck: { jwt, blacklist: sessions.blacklist, sessionField },
+  tokenCheck,
   sessions,
   tokens,
   rateLimiter: new ConnectionRateLimiter(rateLimitBuffer, config.maxConnectionsPerMinute),
@@ -223,6 +235,7 @@ function shutdown(why: string): void {
   clearInterval(sweeper);
   clearInterval(stats);
   clearInterval(metricsReporter);
+  jwks?.close();
   for (const conn of [...hub.all()]) conn.close(DISCONNECT.shutdown);
   waiting.closeAll();
   // Give the final frames a moment to reach the kernel before every socket is closed. Closing the

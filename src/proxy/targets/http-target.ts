@@ -30,6 +30,7 @@ import { statusLine } from '../../shared/http/uws-http.js';
 import type { Logger } from '../../shared/logger.js';
 import type { HttpResponse } from '../../shared/uws.js';
 import { clientResponseHeaders } from '../headers.js';
+import type { BodySource } from '../held-body.js';
 
 /** Idle upstream connections are closed after this; most servers keep them 5 s (Node's default). */
 const KEEP_ALIVE_MS = 4000;
@@ -52,6 +53,8 @@ export interface UpstreamRequest {
   onOutcome?: ((outcome: 'ok' | 'unreachable' | 'request_timeout') => void) | undefined;
   /** `response_from: http_async | kafka`: a 202 from the upstream means "wait for the reply". */
   awaitReply?: AwaitReply;
+  /** Where the request body comes from when it was held while the request waited (../held-body.ts); default the response. */
+  body?: BodySource;
 }
 
 /** The hand-over to ../replies/waiting-requests.ts. */
@@ -114,17 +117,21 @@ class Exchange implements Dispatcher.DispatchHandler {
   private pending: Buffer | undefined;
   private pendingOffset = 0;
   private upstreamDone = false;
+  private readonly body: BodySource;
 
   constructor(
     private readonly res: HttpResponse,
     private readonly req: UpstreamRequest,
     private readonly agent: Agent,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.body = req.body ?? res;
+  }
 
   start(): void {
     this.res.onAborted(() => this.clientAborted());
     if (this.req.withBody) this.streamUpload();
+    else this.body.release?.();
     try {
       this.agent.dispatch(
         {
@@ -147,18 +154,18 @@ class Exchange implements Dispatcher.DispatchHandler {
       read: () => {
         if (!this.uploadPaused || this.aborted || this.ended) return;
         this.uploadPaused = false;
-        this.res.resume();
+        this.body.resume();
       },
     });
     this.upload = upload;
-    this.res.onData((chunk, isLast) => {
+    this.body.onData((chunk, isLast) => {
       if (this.aborted || this.ended || upload.destroyed) return;
       // uWS reuses the chunk's memory once this callback returns: copy.
       const more = upload.push(Buffer.from(new Uint8Array(chunk)));
       if (isLast) upload.push(null);
       else if (!more) {
         this.uploadPaused = true;
-        this.res.pause();
+        this.body.pause();
       }
     });
   }
@@ -285,7 +292,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   private resumeUpload(): void {
     if (!this.uploadPaused || this.aborted || this.ended) return;
     this.uploadPaused = false;
-    this.res.resume();
+    this.body.resume();
   }
 
   private fail(e: unknown): void {

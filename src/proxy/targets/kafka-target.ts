@@ -17,6 +17,7 @@ import type { ProduceRequest } from '../../shared/channel/messages.js';
 import type { HttpResponse } from '../../shared/uws.js';
 import type { WaitingRequests } from '../replies/waiting-requests.js';
 import { eventFromBody, hostAndPort, kafkaRecord } from './kafka-request.js';
+import type { BodySource } from '../held-body.js';
 
 export interface KafkaTargetDeps {
   /** false when KAFKA_BROKERS is empty: requests are answered 503. */
@@ -40,6 +41,8 @@ export interface KafkaExchange {
   clientIp: string;
   /** Called once with the outcome (rig_proxy_requests_total); not when the client left first. */
   done(outcome: KafkaOutcome): void;
+  /** Where the request body comes from when it was held while the request waited (../held-body.ts); default the response. */
+  body?: BodySource;
 }
 
 export type KafkaOutcome = 'ok' | 'bad_request' | 'unreachable' | 'response_timeout';
@@ -59,12 +62,16 @@ export class KafkaTarget {
   /** Must be called synchronously from the uWS handler (it registers onAborted and onData). */
   handle(res: HttpResponse, x: KafkaExchange): void {
     const t = track(res);
-    if (!this.deps.enabled) return this.refuse(t, x, err.kafkaNotConfigured(), 'unreachable');
+    if (!this.deps.enabled) {
+      x.body?.release?.();
+      return this.refuse(t, x, err.kafkaNotConfigured(), 'unreachable');
+    }
     readBody(
       t,
       this.deps.maxRequestBodyBytes,
       (body) => this.produce(t, x, body),
       (e) => this.refuse(t, x, e, 'bad_request'),
+      x.body,
     );
   }
 

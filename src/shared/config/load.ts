@@ -65,6 +65,9 @@ function crossFieldProblems(cfg: GatewayConfig, failed: ReadonlySet<string>): st
       problems.push(`${(e as Error).message} (allowed: a PEM public key or X.509 certificate for ${alg})`);
     }
   }
+  if (!failed.has('JWKS_URL') && cfg.jwt.jwksUrl !== '' && !URL.canParse(cfg.jwt.jwksUrl)) {
+    problems.push('JWKS_URL: not a valid URL (allowed: an http:// or https:// URL)');
+  }
   if (
     !failed.has('INBOUND_PORT') && !failed.has('API_HTTP_PORT') &&
     cfg.inboundPort !== 0 && cfg.inboundPort === cfg.apiHttpPort

@@ -22,6 +22,14 @@ export interface GatewayConfig {
     readonly secretKey: string;
     /** JWT_ALG */
     readonly alg: JwtAlgorithm;
+    /** JWKS_URL: key set whose keys verify tokens naming a `kid`; empty = none. */
+    readonly jwksUrl: string;
+    /** JWKS_REFRESH_INTERVAL_MS: ms between regular fetches of the key set. */
+    readonly jwksRefreshIntervalMs: number;
+    /** JWKS_MIN_REFRESH_INTERVAL_MS: an unknown `kid` refetches the set at most this often. */
+    readonly jwksMinRefreshIntervalMs: number;
+    /** JWKS_TIMEOUT_MS: ms a fetch of the key set may take. */
+    readonly jwksTimeoutMs: number;
     /** JWT_SESSION_FIELD: JSON pointer of the claim naming the session. */
     readonly sessionField: string;
     /** JWT_CACHE_SIZE: verified tokens kept to absorb reconnect storms; 0 disables. */

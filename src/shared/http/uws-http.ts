@@ -126,13 +126,20 @@ export function errorResponse(e: unknown, headers?: Headers): { status: number; 
 
 /**
  * Reads the request body up to `limit` bytes. Over the limit the request is answered 413 at once
- * and `onBody` is never called. Requires `t` to be tracked (onAborted registered).
+ * and `onBody` is never called. Requires `t` to be tracked (onAborted registered). `source` is
+ * where the pieces come from: the response itself, or whoever held them meanwhile.
  */
-export function readBody(t: Tracked, limit: number, onBody: (body: Buffer) => void, onTooLarge: (e: GatewayError) => void): void {
+export function readBody(
+  t: Tracked,
+  limit: number,
+  onBody: (body: Buffer) => void,
+  onTooLarge: (e: GatewayError) => void,
+  source: { onData(handler: (chunk: ArrayBuffer, isLast: boolean) => void): unknown } = t.res,
+): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let failed = false;
-  t.res.onData((chunk, isLast) => {
+  source.onData((chunk, isLast) => {
     if (failed || t.aborted) return;
     size += chunk.byteLength;
     if (size > limit) {

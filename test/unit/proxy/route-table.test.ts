@@ -8,6 +8,8 @@ import { resolveUpstream } from '../../../src/proxy/upstream.js';
 import { clientResponseHeaders, forwardedHeader, upstreamRequestHeaders } from '../../../src/proxy/headers.js';
 import { isAuthenticated, requestTokens } from '../../../src/proxy/auth.js';
 import { createJwtVerifier } from '../../../src/shared/jwt/verifier.js';
+import { NO_SESSION_BLACKLIST } from '../../../src/shared/sessions/blacklist.js';
+import { parseSessionField } from '../../../src/shared/sessions/session-id.js';
 import { signJwt, TEST_JWT_SECRET } from '../../helpers/jwt.js';
 
 const META = { nodeName: 'n', now: '2024-01-01T00:00:00.000Z' };
@@ -161,9 +163,10 @@ test('tokens: Authorization bearer credentials, raw x- header, any other header 
   const jwt = createJwtVerifier({ alg: 'HS256', secretKey: TEST_JWT_SECRET, cacheSize: 0 });
   const policy = { useHeader: false, headerName: '', useQuery: true, queryName: 'jwt' };
   const good = signJwt({ jti: 's1' });
-  const none = { isBlacklisted: () => false, has: () => false };
-  assert.equal(isAuthenticated(policy, [], `jwt=junk,${good}`, jwt, none), true, 'one valid token suffices');
-  assert.equal(isAuthenticated(policy, [], 'jwt=junk', jwt, none), false);
-  assert.equal(isAuthenticated(policy, [], `jwt=${signJwt({}, { secret: 'other' })}`, jwt, none), false);
-  assert.equal(isAuthenticated(policy, [], `jwt=${good}`, jwt, { isBlacklisted: (c) => c['jti'] === 's1', has: () => false }), false, 'the blacklist hook is consulted');
+  const check = { jwt, blacklist: NO_SESSION_BLACKLIST, sessionField: parseSessionField('/jti') };
+  assert.equal(isAuthenticated(policy, [], `jwt=junk,${good}`, check), true, 'one valid token suffices');
+  assert.equal(isAuthenticated(policy, [], 'jwt=junk', check), false);
+  assert.equal(isAuthenticated(policy, [], `jwt=${signJwt({}, { secret: 'other' })}`, check), false);
+  const listed = { ...check, blacklist: { isBlacklisted: () => false, has: (id: string) => id === 's1' } };
+  assert.equal(isAuthenticated(policy, [], `jwt=${good}`, listed), false, 'the blacklist is consulted');
 });

@@ -36,7 +36,10 @@ test('defaults: RIG\'s for RIG variables, ours for the rest', () => {
   assert.equal(cfg.apiHttpPort, 4010);
   assert.equal(cfg.apiHttpHost, '0.0.0.0');
   assert.equal(cfg.cors, '*');
-  assert.deepEqual(cfg.jwt, { secretKey: '', alg: 'HS256', sessionField: '/jti', cacheSize: 10000 });
+  assert.deepEqual(cfg.jwt, {
+    secretKey: '', alg: 'HS256', sessionField: '/jti', cacheSize: 10000,
+    jwksUrl: '', jwksRefreshIntervalMs: 600000, jwksMinRefreshIntervalMs: 30000, jwksTimeoutMs: 5000,
+  });
   assert.equal(cfg.extractors, null);
   assert.equal(cfg.maxConnectionsPerMinute, 5000);
   assert.equal(cfg.logLevel, 'warn');
@@ -86,7 +89,10 @@ test('the config has exactly the fields of GatewayConfig', () => {
     proxyHttpAsyncResponseTimeoutMs: true, proxyKafkaWrapNonCloudEvents: true, proxyApisTopic: true,
     maxConnectionsPerSession: true, sessionBlacklistTopic: true,
   };
-  const jwtFields: { [K in keyof GatewayConfig['jwt']]: true } = { secretKey: true, alg: true, sessionField: true, cacheSize: true };
+  const jwtFields: { [K in keyof GatewayConfig['jwt']]: true } = {
+    secretKey: true, alg: true, sessionField: true, cacheSize: true,
+    jwksUrl: true, jwksRefreshIntervalMs: true, jwksMinRefreshIntervalMs: true, jwksTimeoutMs: true,
+  };
   const cfg = loadConfig({});
   assert.deepEqual(Object.keys(cfg).sort(), Object.keys(fields).sort());
   assert.deepEqual(Object.keys(cfg.jwt).sort(), Object.keys(jwtFields).sort());
@@ -98,6 +104,8 @@ test('every variable is read', () => {
   const cfg = loadConfig({
     INBOUND_PORT: '0', INBOUND_HOST: '127.0.0.1', API_HTTP_PORT: '0', API_HTTP_HOST: '::1', CORS: 'https://app.example',
     JWT_SECRET_KEY: 'secret', JWT_ALG: 'hs512', JWT_SESSION_FIELD: '/user/id', JWT_CACHE_SIZE: '0',
+    JWKS_URL: 'https://idp.example/.well-known/jwks.json', JWKS_REFRESH_INTERVAL_MS: '60000',
+    JWKS_MIN_REFRESH_INTERVAL_MS: '0', JWKS_TIMEOUT_MS: '1000',
     EXTRACTORS: JSON.stringify(EXTRACTORS), MAX_CONNECTIONS_PER_MINUTE: '1', LOG_LEVEL: 'DEBUG',
     NODE_COOKIE: 'cookie', SHARDS: '3', NODE_ID: 'gw-1.a_b', HEARTBEAT_INTERVAL_MS: '1000',
     OUTBOUND_QUEUE_MAX_BYTES: '4096', MAX_REQUEST_BODY_BYTES: '1024', MAX_HEADER_VALUE_BYTES: '256',
@@ -115,7 +123,10 @@ test('every variable is read', () => {
   });
   assert.deepEqual(JSON.parse(JSON.stringify(cfg)), {
     inboundPort: 0, inboundHost: '127.0.0.1', apiHttpPort: 0, apiHttpHost: '::1', cors: 'https://app.example',
-    jwt: { secretKey: 'secret', alg: 'HS512', sessionField: '/user/id', cacheSize: 0 },
+    jwt: {
+      secretKey: 'secret', alg: 'HS512', sessionField: '/user/id', cacheSize: 0,
+      jwksUrl: 'https://idp.example/.well-known/jwks.json', jwksRefreshIntervalMs: 60000, jwksMinRefreshIntervalMs: 0, jwksTimeoutMs: 1000,
+    },
     extractors: EXTRACTORS, maxConnectionsPerMinute: 1, logLevel: 'debug', tokenSecret: 'cookie',
     tokenSecretIsRandom: false, shards: 3, nodeId: 'gw-1.a_b', heartbeatIntervalMs: 1000,
     outboundQueueMaxBytes: 4096, maxRequestBodyBytes: 1024, maxHeaderValueBytes: 256, longpollBufferSize: 100000,
@@ -168,6 +179,10 @@ test('every invalid value is reported with its variable and what is allowed', ()
     JWT_ALG: ['none', 'PS256', 'HS1024'],
     JWT_SESSION_FIELD: ['jti', '/a~2b'],
     JWT_CACHE_SIZE: ['-1', 'many'],
+    JWKS_URL: ['ftp://idp.example/keys', 'idp.example/keys', 'https://', 'https://idp.example/a b', 'http://[bad/keys'],
+    JWKS_REFRESH_INTERVAL_MS: ['999'],
+    JWKS_MIN_REFRESH_INTERVAL_MS: ['-1'],
+    JWKS_TIMEOUT_MS: ['99'],
     EXTRACTORS: ['{not json', JSON.stringify({ greeting: { name: { event: { json_pointer: '/data/name' } } } }), '[1]', './missing.json'],
     MAX_CONNECTIONS_PER_MINUTE: ['0', '1e3'],
     LOG_LEVEL: ['verbose'],
