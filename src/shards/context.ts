@@ -10,6 +10,7 @@ import type { Logger } from '../shared/logger.js';
 import type { ConnectionRateLimiter } from '../shared/rate-limit.js';
 import type { TokenPayload } from '../shared/token/connection-token.js';
 import type { ReverseProxy } from '../proxy/proxy.js';
+import type { AuthorizationCheck } from './authorization/authorization-check.js';
 import type { Hub } from './hub.js';
 import type { MainLink } from './main-link.js';
 import type { ShardSessions } from './sessions/shard-sessions.js';
@@ -25,6 +26,8 @@ export interface ShardContext {
   readonly tokenCheck: TokenCheck;
   /** Session memberships of this shard's connections and its copy of the blacklist. */
   readonly sessions: ShardSessions;
+  /** SUBSCRIPTION_CHECK and SUBMISSION_CHECK (docs/security.md). */
+  readonly authorization: { readonly subscription: AuthorizationCheck; readonly submission: AuthorizationCheck };
   readonly tokens: { encode(p: TokenPayload): string; decode(token: string): TokenPayload | null };
   readonly rateLimiter: ConnectionRateLimiter;
   readonly hub: Hub;

@@ -21,6 +21,13 @@ export const DISCONNECT = {
     message: 'This WebSocket endpoint cannot be used for two-way communication.',
     reconnect: false,
   },
+  subscriptionDenied: {
+    reason: 'subscription_denied',
+    wsCode: 1008,
+    message: 'Subscription denied (not authorized).',
+    reconnect: false,
+  },
+  authorizationBusy: { reason: 'authorization_busy', wsCode: 1013, message: 'The authorization service is busy; retry later.', reconnect: true },
   sessionKilled: { reason: 'session_killed', wsCode: 1000, message: 'Session killed.', reconnect: false },
   shutdown: { reason: 'shutdown', wsCode: 1001, message: 'Server shutting down.', reconnect: true },
   slowConsumer: {

@@ -37,6 +37,8 @@ import { applySubscriptions } from './handlers/subscriptions-put.js';
 import { pollLocal } from './handlers/longpoll.js';
 import { LongPollSession } from './transports/long-poll.js';
 import { ShardSessions } from './sessions/shard-sessions.js';
+import { AuthorizationCheck } from './authorization/authorization-check.js';
+import { parseCheckSetting } from './authorization/check-setting.js';
 import { parseSessionField } from '../shared/sessions/session-id.js';
 
 export interface ShardWorkerData {
@@ -159,6 +161,12 @@ const proxy: ReverseProxy = new ReverseProxy({
 });
 proxy.setApis(apis);
 
+const checkOptions = { timeoutMs: config.authorizationCheckTimeoutMs, maxInFlight: config.authorizationCheckMaxInFlight, log };
+const authorization = {
+  subscription: new AuthorizationCheck(parseCheckSetting(config.subscriptionCheck), tokenCheck, { ...checkOptions, name: 'SUBSCRIPTION_CHECK' }),
+  submission: new AuthorizationCheck(parseCheckSetting(config.submissionCheck), tokenCheck, { ...checkOptions, name: 'SUBMISSION_CHECK' }),
+};
+
 const hub: Hub = new Hub(extractors, (add, remove) => link.send({ t: 'interest', add, remove }));
 hub.onRemove = (conn) => sessions.detach(conn);
 
@@ -171,6 +179,7 @@ const ctx: ShardContext = {
   jwt,
   tokenCheck,
   sessions,
+  authorization,
   tokens,
   rateLimiter: new ConnectionRateLimiter(rateLimitBuffer, config.maxConnectionsPerMinute),
   hub,
@@ -243,6 +252,9 @@ function shutdown(why: string): void {
   setTimeout(() => {
     app.close();
     proxy.close().catch((e) => log.warn('closing upstream connections failed', { error: e }));
+    for (const check of [authorization.subscription, authorization.submission]) {
+      check.close().catch((e) => log.warn('closing decision service connections failed', { error: e }));
+    }
     reportMetrics(); // what was counted since the last report; main reads it when the shard has ended
     port.close();
   }, 100);

@@ -33,6 +33,10 @@ export const ERROR_CODES = {
   GW_ERR_CONNECTION_GONE: { status: 410, doc: 'the connection the token names no longer exists' },
   GW_ERR_INVALID_AUTHORIZATION: { status: 400, doc: 'subscriptions PUT with an invalid Bearer JWT' },
   GW_ERR_SUBSCRIPTIONS_INVALID: { status: 400, doc: 'subscriptions PUT with an invalid subscription' },
+  GW_ERR_SUBSCRIPTION_NOT_AUTHORIZED: { status: 403, doc: 'connect with a subscriptions parameter that SUBSCRIPTION_CHECK denies (RIG: 400)' },
+  GW_ERR_SUBSCRIPTION_DENIED: { status: 403, doc: 'subscriptions PUT that SUBSCRIPTION_CHECK denies' },
+  GW_ERR_SUBMISSION_DENIED: { status: 403, doc: 'event submission that SUBMISSION_CHECK denies' },
+  GW_ERR_AUTHORIZATION_BUSY: { status: 503, doc: 'the decision service already has AUTHORIZATION_CHECK_MAX_IN_FLIGHT calls open; retry-after: 1' },
   GW_ERR_INVALID_LONGPOLL_COOKIE: { status: 400, doc: 'long-poll cookie cannot be decoded; the cookies are cleared' },
   // --- proxy (public port) ---------------------------------------------------------------------
   GW_ERR_PROXY_AUTH_FAILED: { status: 401, doc: 'secured endpoint without a valid JWT' },
@@ -67,12 +71,15 @@ export interface WireError {
 export class GatewayError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
+  /** Seconds for a retry-after header (answers that mean "not now"). */
+  readonly retryAfterS: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; status?: number; retryAfterS?: number }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GatewayError';
     this.code = code;
     this.status = options?.status ?? ERROR_CODES[code].status;
+    this.retryAfterS = options?.retryAfterS;
   }
 
   toWire(): WireError {
@@ -177,6 +184,12 @@ export const err = {
     new GatewayError('GW_ERR_API_UNSUPPORTED_MEDIA_TYPE', '{"errors":{"detail":"Unsupported media type: send API definitions as application/json"}}'),
   apiNotFound: (id: string) => new GatewayError('GW_ERR_API_NOT_FOUND', JSON.stringify({ message: `API with id=${id} doesn't exists.` })),
   apiExists: (id: string) => new GatewayError('GW_ERR_API_EXISTS', JSON.stringify({ message: `API with id=${id} already exists.` })),
+
+  subscriptionNotAuthorized: () => new GatewayError('GW_ERR_SUBSCRIPTION_NOT_AUTHORIZED', 'Subscription denied (not authorized).'),
+  subscriptionDenied: () => new GatewayError('GW_ERR_SUBSCRIPTION_DENIED', 'Subscription denied.'),
+  submissionDenied: () => new GatewayError('GW_ERR_SUBMISSION_DENIED', 'Submission denied.'),
+  authorizationBusy: () =>
+    new GatewayError('GW_ERR_AUTHORIZATION_BUSY', 'The authorization service is busy; retry later.', { retryAfterS: 1 }),
 
   invalidLongpollCookie: (which: string) =>
     new GatewayError('GW_ERR_INVALID_LONGPOLL_COOKIE', `Invalid ${which} cookie: the long-polling session cookies were cleared, connect again.`),

@@ -17,6 +17,7 @@ import type { Headers, RequestSnapshot, Tracked } from '../../shared/http/uws-ht
 import type { HttpRequest, HttpResponse } from '../../shared/uws.js';
 import { prepareConnection } from '../connect.js';
 import type { ShardContext } from '../context.js';
+import type { SessionReservation } from '../sessions/shard-sessions.js';
 import { ShardEvent } from '../shard-event.js';
 import { FIRST_EVENT, LongPollSession } from '../transports/long-poll.js';
 
@@ -58,7 +59,7 @@ export function longpollGet(ctx: ShardContext) {
     const cookies = parseCookies(headerAll(snap.headers, 'cookie'));
     const tokenCookie = cookies.get('connection_token');
     if (tokenCookie === undefined || tokenCookie === '') {
-      create(ctx, res, snap);
+      create(ctx, snap, track(res));
       return;
     }
     const payload = ctx.tokens.decode(tokenCookie);
@@ -73,7 +74,7 @@ export function longpollGet(ctx: ShardContext) {
     }
     if (payload.nodeId !== ctx.config.nodeId || payload.shard >= ctx.config.shards) {
       // A session of another node (or a gone shard layout) is not alive here: start a new one.
-      create(ctx, res, snap);
+      create(ctx, snap, track(res));
       return;
     }
     const op: PollOp = { op: 'poll', connId: payload.id, incarnation: payload.incarnation, cursor };
@@ -81,7 +82,7 @@ export function longpollGet(ctx: ShardContext) {
     const relay = (reply: OpReply) => {
       if (reply.status === 410) {
         // The session ended (idle, shard restart): RIG starts a new session in that case.
-        if (!t.aborted && !t.done) res.cork(() => create(ctx, res, snap, t));
+        create(ctx, snap, t);
         return;
       }
       send(t, reply.status, reply.body, reply.headers);
@@ -108,44 +109,55 @@ export function pollLocal(ctx: ShardContext, op: PollOp, reply: (r: OpReply) => 
   conn.poll(op.cursor, reply, Date.now(), ctx.config.longpollTimeoutMs);
 }
 
-function create(ctx: ShardContext, res: HttpResponse, snap: RequestSnapshot, t?: Tracked): void {
+function create(ctx: ShardContext, snap: RequestSnapshot, t: Tracked): void {
+  if (t.aborted || t.done) return;
   // RIG checks the rate limit before anything else for long polling, and answers without CORS.
   if (!ctx.rateLimiter.tryAcquire()) {
     const e = err.rateLimited();
-    finish(res, t, e.status, e.message);
+    send(t, e.status, e.message);
     return;
   }
+  startSession(ctx, snap, t).catch((e) => {
+    ctx.log.error('long-poll set-up failed', { error: e });
+    send(t, 500, 'Internal server error', ctx.corsHeaders);
+  });
+}
+
+/**
+ * The rest of RIG's create (2.5) plus what RIG forgot (spec 13 item 11): SUBSCRIPTION_CHECK when a
+ * `subscriptions` parameter is given, and the session of the `jwt`, so a kill ends it.
+ */
+async function startSession(ctx: ShardContext, snap: RequestSnapshot, t: Tracked): Promise<void> {
   let setup;
+  let reservation: SessionReservation;
   try {
-    setup = prepareConnection(
+    setup = await prepareConnection(
       ctx,
       { jwt: queryParam(snap.query, 'jwt'), subscriptions: queryParam(snap.query, 'subscriptions') },
       { rateLimit: false },
     );
+    reservation = await ctx.sessions.reserve(setup.sessions);
   } catch (e) {
     const r = errorResponse(e, ctx.corsHeaders);
-    finish(res, t, r.status, r.body, r.headers);
+    if (r.status >= 500) ctx.log.error('long-poll set-up failed', { error: e });
+    send(t, r.status, r.body, r.headers);
+    return;
+  }
+  if (t.aborted || t.done) {
+    reservation.cancel();
     return;
   }
   const { id, token } = ctx.newConnection();
   const session = new LongPollSession(id, token, ctx.config.longpollBufferSize, lpHeaders(ctx), (s) => ctx.hub.remove(s), Date.now());
   ctx.hub.add(session);
-  ctx.sessions.attach(session, setup.sessions);
+  reservation.attach(session);
   session.deliver(ShardEvent.fromJson('rig.connection.create', connectionCreateEvent(token)));
   ctx.hub.setSubscriptions(session, setup.subscriptions);
-  finish(res, t, 200, '"ok"', [
+  send(t, 200, '"ok"', [
     ...lpHeaders(ctx),
     ['set-cookie', `connection_token=${token}; path=/; HttpOnly`],
     ['set-cookie', `last_event_id=${JSON.stringify(FIRST_EVENT)}; path=/; HttpOnly`],
   ]);
-}
-
-function finish(res: HttpResponse, t: Tracked | undefined, status: number, body: string, headers?: Headers): void {
-  if (t) {
-    if (t.aborted || t.done) return;
-    t.done = true;
-  }
-  writeResponse(res, status, body, headers);
 }
 
 function badCookie(ctx: ShardContext, res: HttpResponse, e: GatewayError): void {

@@ -12,7 +12,6 @@ import { mediaTypeOf } from '../../shared/cloudevents/http-binding.js';
 import { errorResponse, header, headerAll, readBody, send, snapshot, track, writeResponse } from '../../shared/http/uws-http.js';
 import type { Headers } from '../../shared/http/uws-http.js';
 import type { OpReply, SubscriptionsOp } from '../../shared/channel/messages.js';
-import { checkTokenNow } from '../../shared/jwt/check.js';
 import { JwtError } from '../../shared/jwt/verifier.js';
 import { SubscriptionParseError, parseSubscriptionList } from '../../shared/subscriptions/parse.js';
 import { inferSubscriptionsFromClaims } from '../../shared/subscriptions/jwt-infer.js';
@@ -20,6 +19,7 @@ import type { Subscription } from '../../shared/subscriptions/types.js';
 import type { HttpRequest, HttpResponse } from '../../shared/uws.js';
 import type { ShardContext } from '../context.js';
 import { bearerTokens } from '../../shared/http/authorization.js';
+import { checkTokenFor } from '../authorization/lenient-token.js';
 
 export function subscriptionsPut(ctx: ShardContext) {
   return (res: HttpResponse, req: HttpRequest): void => {
@@ -40,14 +40,17 @@ export function subscriptionsPut(ctx: ShardContext) {
       t,
       ctx.config.maxRequestBodyBytes,
       (body) => {
-        try {
-          const op = validate(ctx, token, headers, body);
-          applyOrForward(ctx, op.owner, op.op, (reply) => send(t, reply.status, reply.body, [...cors, ...(reply.headers ?? [])]));
-        } catch (e) {
-          const r = errorResponse(e, cors);
-          if (r.status >= 500) ctx.log.error('subscriptions PUT failed', { error: e });
-          send(t, r.status, r.body, r.headers);
-        }
+        validate(ctx, token, headers, body).then(
+          (op) => {
+            if (t.aborted) return;
+            applyOrForward(ctx, op.owner, op.op, (reply) => send(t, reply.status, reply.body, [...cors, ...(reply.headers ?? [])]));
+          },
+          (e: unknown) => {
+            const r = errorResponse(e, cors);
+            if (r.status >= 500) ctx.log.error('subscriptions PUT failed', { error: e });
+            send(t, r.status, r.body, r.headers);
+          },
+        );
       },
       (e) => send(t, e.status, e.message, cors),
     );
@@ -65,7 +68,7 @@ function checkAccept(accept: string[]): void {
   if (!ok) throw err.notAcceptable(accept);
 }
 
-function validate(ctx: ShardContext, token: string, headers: Headers, body: Buffer): { owner: number; op: SubscriptionsOp } {
+async function validate(ctx: ShardContext, token: string, headers: Headers, body: Buffer): Promise<{ owner: number; op: SubscriptionsOp }> {
   const contentType = header(headers, 'content-type');
   if (contentType === undefined || mediaTypeOf(contentType) !== 'application/json') {
     throw err.expectedJsonBody(`unsupported content-type: ${contentType === undefined ? '(none)' : JSON.stringify(contentType)}, expected application/json`);
@@ -81,13 +84,28 @@ function validate(ctx: ShardContext, token: string, headers: Headers, body: Buff
   if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded) || !('subscriptions' in decoded)) {
     throw err.subscriptionsFieldMissing(JSON.stringify(decoded));
   }
+  const authorization = headerAll(headers, 'authorization');
+  const check = ctx.authorization.subscription;
+  if (check.enabled) {
+    // RIG asks before it looks at the connection token or the JWTs; the service gets the body as sent.
+    const verdict = await check.decide({
+      tokens: bearerTokens(authorization),
+      describe: () => ({
+        contentType,
+        authorization: authorization.length === 0 ? undefined : authorization.join(', '),
+        body,
+      }),
+    });
+    if (verdict === 'deny') throw err.subscriptionDenied();
+    if (verdict === 'busy') throw err.authorizationBusy();
+  }
   const payload = ctx.tokens.decode(token);
   if (payload === null || payload.kind !== 'connection') throw err.invalidConnectionToken();
   // Tokens of another node cannot be served by a standalone gateway: the connection is not here.
   if (payload.nodeId !== ctx.config.nodeId || payload.shard >= ctx.config.shards) throw err.connectionGone();
   const op: SubscriptionsOp = { op: 'subscriptions', connId: payload.id, incarnation: payload.incarnation };
   try {
-    const effective = effectiveSubscriptions(ctx, headerAll(headers, 'authorization'), decoded);
+    const effective = await effectiveSubscriptions(ctx, authorization, decoded, check.external);
     op.subscriptions = effective.subscriptions;
     if (effective.sessions.length > 0) op.sessions = effective.sessions;
   } catch (e) {
@@ -99,17 +117,25 @@ function validate(ctx: ShardContext, token: string, headers: Headers, body: Buff
 
 /**
  * JWT-inferred subscriptions (merged claims of every Bearer token) ++ the body's, not de-duplicated
- * (RIG), and the sessions of those tokens, which the connection joins (RIG 7.3).
+ * (RIG), and the sessions of those tokens, which the connection joins (RIG 7.3). `lenient`: a
+ * decision service has accepted the request, so tokens the gateway cannot verify are not errors;
+ * they infer nothing (see authorization/lenient-token.ts).
  */
-function effectiveSubscriptions(ctx: ShardContext, authorization: string[], decoded: object): { subscriptions: Subscription[]; sessions: string[] } {
+async function effectiveSubscriptions(
+  ctx: ShardContext,
+  authorization: string[],
+  decoded: object,
+  lenient: boolean,
+): Promise<{ subscriptions: Subscription[]; sessions: string[] }> {
   const claims: Record<string, unknown> = {};
   const sessions: string[] = [];
   let anyJwt = false;
   for (const jwt of bearerTokens(authorization)) {
     try {
-      const checked = checkTokenNow(ctx.tokenCheck, jwt);
-      Object.assign(claims, checked.claims);
+      const checked = await checkTokenFor(ctx.tokenCheck, jwt, lenient);
       if (checked.sessionId !== undefined) sessions.push(checked.sessionId);
+      if (checked.claims === undefined) continue;
+      Object.assign(claims, checked.claims);
       anyJwt = true;
     } catch (e) {
       throw err.invalidAuthorization(e instanceof JwtError ? e.reason : String(e));

@@ -1,16 +1,20 @@
 /**
  * /_rig/v1/connection/ws. Like RIG, the upgrade always succeeds; a failed set-up is reported
  * afterwards by a close frame (1000 "Bad request.", or the decoder message for an undecodable
- * subscription list). Clients may not talk: any data frame closes the socket (RIG 2.4).
+ * subscription list; 1008 when SUBSCRIPTION_CHECK denies, 1013 when its decision service is busy).
+ * Set-up may wait (JWKS keys, a decision service), so the upgrade happens when it is done.
+ * Clients may not talk: any data frame closes the socket (RIG 2.4).
  */
 import { connectionCreateEvent } from '../../shared/cloudevents/rig-events.js';
 import { isGatewayError } from '../../shared/errors.js';
 import { queryParam, snapshot } from '../../shared/http/uws-http.js';
+import type { RequestSnapshot } from '../../shared/http/uws-http.js';
 import type { WebSocketBehavior } from '../../shared/uws.js';
 import { prepareConnection } from '../connect.js';
 import type { ConnectSetup } from '../connect.js';
 import type { ShardContext } from '../context.js';
 import { DISCONNECT, wsSetupError } from '../disconnect.js';
+import type { Disconnect } from '../disconnect.js';
 import { ShardEvent } from '../shard-event.js';
 import { WsConnection } from '../transports/websocket.js';
 import type { WsUserData } from '../transports/websocket.js';
@@ -28,28 +32,28 @@ export function wsBehavior(ctx: ShardContext): WebSocketBehavior<WsUserData> {
     idleTimeout: 0,
     sendPingsAutomatically: false,
     upgrade: (res, req, context) => {
-      const data: WsUserData = {};
+      // HttpRequest is only valid during this call: copy what the (possibly later) upgrade needs.
+      const key = req.getHeader('sec-websocket-key');
+      const protocol = req.getHeader('sec-websocket-protocol');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      let snap: RequestSnapshot;
       try {
-        const snap = snapshot(req, ctx.config.maxHeaderValueBytes);
-        data.setup = prepareConnection(
-          ctx,
-          { jwt: queryParam(snap.query, 'jwt'), subscriptions: queryParam(snap.query, 'subscriptions') },
-          { rateLimit: true },
-        );
-      } catch (e) {
-        if (isGatewayError(e) && e.code === 'GW_ERR_SUBSCRIPTION_LIST_UNDECODABLE') data.setupError = wsSetupError(e.message);
-        else {
-          if (!isGatewayError(e)) ctx.log.error('WS set-up failed', { error: e });
-          data.setupError = DISCONNECT.badRequest;
-        }
+        snap = snapshot(req, ctx.config.maxHeaderValueBytes);
+      } catch {
+        res.upgrade({ setupError: DISCONNECT.badRequest } satisfies WsUserData, key, protocol, extensions, context);
+        return;
       }
-      res.upgrade(
-        data,
-        req.getHeader('sec-websocket-key'),
-        req.getHeader('sec-websocket-protocol'),
-        req.getHeader('sec-websocket-extensions'),
-        context,
-      );
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      setUp(ctx, snap).then((data) => {
+        if (aborted) {
+          data.reservation?.cancel();
+          return;
+        }
+        res.cork(() => res.upgrade(data, key, protocol, extensions, context));
+      }).catch((e) => ctx.log.error('WS upgrade failed', { error: e }));
     },
     open: (ws) => {
       const data = ws.getUserData();
@@ -58,12 +62,14 @@ export function wsBehavior(ctx: ShardContext): WebSocketBehavior<WsUserData> {
         return;
       }
       const setup = data.setup as ConnectSetup;
+      const reservation = data.reservation!;
       data.setup = undefined;
+      data.reservation = undefined;
       const { id, token } = ctx.newConnection();
       const conn = new WsConnection(id, token, ws, ctx.config.outboundQueueMaxBytes, (c) => ctx.hub.remove(c), Date.now());
       data.conn = conn;
       ctx.hub.add(conn);
-      ctx.sessions.attach(conn, setup.sessions);
+      reservation.attach(conn);
       conn.deliver(ShardEvent.fromJson('rig.connection.create', connectionCreateEvent(token)));
       ctx.hub.setSubscriptions(conn, setup.subscriptions);
     },
@@ -78,7 +84,44 @@ export function wsBehavior(ctx: ShardContext): WebSocketBehavior<WsUserData> {
       ws.getUserData().conn?.flush();
     },
     close: (ws) => {
-      ws.getUserData().conn?.closedByPeer();
+      const data = ws.getUserData();
+      data.reservation?.cancel();
+      data.conn?.closedByPeer();
     },
   };
+}
+
+/**
+ * Runs the set-up (RIG 2.3) and says how the socket starts: with a connection, or with the close
+ * frame that reports the failure. Never rejects: RIG upgrades whatever happened.
+ */
+async function setUp(ctx: ShardContext, snap: RequestSnapshot): Promise<WsUserData> {
+  try {
+    const setup = await prepareConnection(
+      ctx,
+      { jwt: queryParam(snap.query, 'jwt'), subscriptions: queryParam(snap.query, 'subscriptions') },
+      { rateLimit: true },
+    );
+    const reservation = await ctx.sessions.reserve(setup.sessions);
+    return { setup, reservation };
+  } catch (e) {
+    return { setupError: setupErrorOf(ctx, e) };
+  }
+}
+
+function setupErrorOf(ctx: ShardContext, e: unknown): Disconnect {
+  if (!isGatewayError(e)) {
+    ctx.log.error('WS set-up failed', { error: e });
+    return DISCONNECT.badRequest;
+  }
+  switch (e.code) {
+    case 'GW_ERR_SUBSCRIPTION_LIST_UNDECODABLE':
+      return wsSetupError(e.message);
+    case 'GW_ERR_SUBSCRIPTION_NOT_AUTHORIZED':
+      return DISCONNECT.subscriptionDenied;
+    case 'GW_ERR_AUTHORIZATION_BUSY':
+      return DISCONNECT.authorizationBusy;
+    default:
+      return DISCONNECT.badRequest;
+  }
 }

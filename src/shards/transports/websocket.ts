@@ -25,6 +25,7 @@ import type { Connection } from '../connection.js';
 import type { Disconnect } from '../disconnect.js';
 import { DISCONNECT } from '../disconnect.js';
 import type { ShardEvent } from '../shard-event.js';
+import type { SessionReservation } from '../sessions/shard-sessions.js';
 
 const SEND_DROPPED = 2;
 /** How long a close waits for uWS to hand a congested socket's backlog to the kernel. */
@@ -35,6 +36,8 @@ export interface WsUserData {
   setupError?: Disconnect;
   /** Set by the upgrade handler on success. */
   setup?: unknown;
+  /** The connection's place in its sessions, taken during set-up; attached on open. */
+  reservation?: SessionReservation;
   conn?: WsConnection;
 }
 

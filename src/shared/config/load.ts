@@ -120,6 +120,10 @@ function parseValue(entry: SchemaEntry, raw: string, cwd: string): Parsed {
     }
     case 'string':
       if (entry.pattern && !entry.pattern.test(raw)) return { ok: false, problem: `${shown} is not valid` };
+      {
+        const problem = entry.check?.(raw);
+        if (problem !== undefined) return { ok: false, problem };
+      }
       return { ok: true, value: raw };
     case 'json-or-path':
       return parseJsonOrPath(raw, cwd, entry.content);

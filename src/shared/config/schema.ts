@@ -43,6 +43,8 @@ export type SchemaEntry = Common &
         /** The value must match; `allowed` says the same in words. Without a pattern anything goes. */
         readonly pattern?: RegExp;
         readonly allowed?: string;
+        /** A rule a pattern cannot say; returns what is wrong, or undefined. */
+        readonly check?: (raw: string) => string | undefined;
       }
     | {
         /** A file path or JSON text (RIG's path-or-JSON rule); `content` says what the JSON must be. */
@@ -62,6 +64,14 @@ export type SchemaEntry = Common &
 
 /** Longest delay setTimeout honours; larger values silently fire after 1 ms. */
 const MAX_TIMER_MS = 2_147_483_647;
+/** SUBSCRIPTION_CHECK / SUBMISSION_CHECK: a mode name (any case) or the URL of a decision service. */
+const AUTHORIZATION_CHECK_PATTERN = /^(no_check|jwt_validation|https?:\/\/[^\s/?#]+\S*)$/i;
+const AUTHORIZATION_CHECK_ALLOWED = 'NO_CHECK, JWT_VALIDATION (any case) or an http(s):// URL of a decision service';
+/** A value the pattern lets through as a URL must also parse as one (e.g. not "http://[::1"). */
+function authorizationCheckProblem(raw: string): string | undefined {
+  if (!/^https?:/i.test(raw)) return undefined;
+  return URL.canParse(raw) ? undefined : `${JSON.stringify(raw)} is not a valid URL`;
+}
 const NODE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 /** Kafka's own rule for topic names. */
 const TOPIC_PATTERN = /^[A-Za-z0-9._-]{1,249}$/;
@@ -108,6 +118,17 @@ export const SCHEMA: readonly SchemaEntry[] = [
     doc: 'JSON pointer of the claim naming the session; blacklisting that value kills its connections.' },
   { env: 'JWT_CACHE_SIZE', path: 'jwt.cacheSize', type: 'int', default: 10000, min: 0, max: 10_000_000, rig: false,
     doc: 'Verified JWTs remembered per shard to absorb reconnect storms; 0 disables the cache.' },
+  // --- authorization hooks (docs/security.md) ------------------------------------------------
+  { env: 'SUBSCRIPTION_CHECK', path: 'subscriptionCheck', type: 'string', default: 'NO_CHECK', rig: true,
+    pattern: AUTHORIZATION_CHECK_PATTERN, allowed: AUTHORIZATION_CHECK_ALLOWED, check: authorizationCheckProblem,
+    doc: 'Who may subscribe: on connects with a subscriptions parameter (SSE, WebSocket, long polling) and on every subscriptions PUT.' },
+  { env: 'SUBMISSION_CHECK', path: 'submissionCheck', type: 'string', default: 'NO_CHECK', rig: true,
+    pattern: AUTHORIZATION_CHECK_PATTERN, allowed: AUTHORIZATION_CHECK_ALLOWED, check: authorizationCheckProblem,
+    doc: 'Who may submit events through POST /_rig/v1/events (never the internal API).' },
+  { env: 'AUTHORIZATION_CHECK_TIMEOUT_MS', path: 'authorizationCheckTimeoutMs', type: 'int', default: 5000, min: 1, max: MAX_TIMER_MS, rig: false,
+    doc: 'Milliseconds the gateway waits for the decision service of SUBSCRIPTION_CHECK / SUBMISSION_CHECK; no answer in time denies.' },
+  { env: 'AUTHORIZATION_CHECK_MAX_IN_FLIGHT', path: 'authorizationCheckMaxInFlight', type: 'int', default: 128, min: 1, max: 100000, rig: false,
+    doc: 'Calls to the decision service one shard has open at once (per check); a request beyond it is answered 503 (WebSocket: close 1013) without calling.' },
   // --- subscriptions -------------------------------------------------------------------------
   { env: 'EXTRACTORS', path: 'extractors', type: 'json-or-path', content: 'extractors', default: null, rig: true,
     allowed: 'a path to a JSON file (absolute or relative to the working directory) or JSON text, in the extractor format',
@@ -258,7 +279,7 @@ export function allowedDoc(e: SchemaEntry): string {
 
 /**
  * RIG 3.0 variables this version does not implement yet (Avro, NATS, Kinesis, HTTPS,
- * authorization hooks, log format, tracing, Erlang clustering). They are listed so the
+ * log format, tracing, Erlang clustering). They are listed so the
  * gateway can warn an operator who migrates a RIG deployment that a setting has no effect.
  */
 export const UNSUPPORTED_RIG_ENV: readonly string[] = [
@@ -266,8 +287,6 @@ export const UNSUPPORTED_RIG_ENV: readonly string[] = [
   'INBOUND_HTTPS_PORT', 'API_HTTPS_PORT', 'HTTPS_CERTFILE', 'HTTPS_KEYFILE', 'HTTPS_KEYFILE_PASS',
   // cluster
   'DISCOVERY_TYPE', 'DNS_NAME', 'NODE_HOST',
-  // authorization hooks
-  'SUBSCRIPTION_CHECK', 'SUBMISSION_CHECK',
   // Kafka (Avro is not supported yet)
   'KAFKA_SERIALIZER', 'KAFKA_SCHEMA_REGISTRY_HOST', 'KAFKA_LOG_SCHEMA',
   // NATS

@@ -35,6 +35,14 @@ export interface GatewayConfig {
     /** JWT_CACHE_SIZE: verified tokens kept to absorb reconnect storms; 0 disables. */
     readonly cacheSize: number;
   };
+  /** SUBSCRIPTION_CHECK: NO_CHECK, JWT_VALIDATION (any case) or a decision service URL (see shards/authorization/check-setting.ts). */
+  readonly subscriptionCheck: string;
+  /** SUBMISSION_CHECK: same values as subscriptionCheck. */
+  readonly submissionCheck: string;
+  /** AUTHORIZATION_CHECK_TIMEOUT_MS: how long a decision service may take before the request is denied. */
+  readonly authorizationCheckTimeoutMs: number;
+  /** AUTHORIZATION_CHECK_MAX_IN_FLIGHT: open decision-service calls per shard and check; beyond: 503. */
+  readonly authorizationCheckMaxInFlight: number;
   /** EXTRACTORS: the validated extractor JSON (already read from a file if a path was given), or null. */
   readonly extractors: unknown;
   /** PROXY_CONFIG_FILE: the validated array of API definitions (already read from a file if a path was given), or null. */

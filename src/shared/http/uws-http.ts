@@ -120,7 +120,10 @@ export function writeResponse(res: HttpResponse, status: number, body: string | 
 
 /** Renders any thrown value: GatewayErrors with their status and text, anything else as a logged 500. */
 export function errorResponse(e: unknown, headers?: Headers): { status: number; body: string; headers?: Headers } {
-  if (e instanceof GatewayError) return { status: e.status, body: e.message, ...(headers ? { headers } : {}) };
+  if (e instanceof GatewayError) {
+    if (e.retryAfterS !== undefined) headers = [...(headers ?? []), ['retry-after', String(e.retryAfterS)]];
+    return { status: e.status, body: e.message, ...(headers ? { headers } : {}) };
+  }
   return { status: 500, body: 'Internal server error', ...(headers ? { headers } : {}) };
 }
 

@@ -66,6 +66,26 @@ test('defaults: RIG\'s for RIG variables, ours for the rest', () => {
   assert.equal(cfg.prometheusMetricsEnabled, true);
 });
 
+test('authorization hooks: RIG\'s default NO_CHECK, mode names in any case, http(s) URLs only', () => {
+  const cfg = loadConfig({});
+  assert.equal(cfg.subscriptionCheck, 'NO_CHECK');
+  assert.equal(cfg.submissionCheck, 'NO_CHECK');
+  assert.equal(cfg.authorizationCheckTimeoutMs, 5000);
+  assert.equal(cfg.authorizationCheckMaxInFlight, 128);
+  assert.equal(loadConfig({ SUBSCRIPTION_CHECK: '' }).subscriptionCheck, 'NO_CHECK');
+  for (const v of ['no_check', 'JWT_VALIDATION', 'jwt_validation', 'http://authz:8080/check', 'HTTPS://authz.example/x?y=1']) {
+    assert.equal(loadConfig({ SUBSCRIPTION_CHECK: v, SUBMISSION_CHECK: v }).submissionCheck, v);
+  }
+  for (const bad of ['yes', 'ftp://authz/check', 'http://', 'authz:8080/check', 'http://[::1/check', 'http://a b']) {
+    const problems = problemsOf({ SUBMISSION_CHECK: bad });
+    assert.equal(problems.length, 1, bad);
+    assert.match(problems[0]!, /^SUBMISSION_CHECK: .* \(allowed: NO_CHECK, JWT_VALIDATION \(any case\) or an http\(s\):\/\/ URL of a decision service\)$/, bad);
+  }
+  assert.match(problemsOf({ AUTHORIZATION_CHECK_MAX_IN_FLIGHT: '0' })[0]!, /AUTHORIZATION_CHECK_MAX_IN_FLIGHT/);
+  assert.match(problemsOf({ AUTHORIZATION_CHECK_TIMEOUT_MS: 'soon' })[0]!, /AUTHORIZATION_CHECK_TIMEOUT_MS/);
+  assert.deepEqual(unsupportedRigSettings({ SUBSCRIPTION_CHECK: 'jwt_validation', SUBMISSION_CHECK: 'jwt_validation' }), []);
+});
+
 test('an idempotent producer needs KAFKA_PRODUCER_ACKS=all', () => {
   assert.throws(() => loadConfig({ KAFKA_PRODUCER_IDEMPOTENT: 'true', KAFKA_PRODUCER_ACKS: 'leader' }), /KAFKA_PRODUCER_IDEMPOTENT: an idempotent producer needs KAFKA_PRODUCER_ACKS=all, not leader/);
   assert.equal(loadConfig({ KAFKA_PRODUCER_IDEMPOTENT: 'true' }).kafkaProducerIdempotent, true);
@@ -88,6 +108,7 @@ test('the config has exactly the fields of GatewayConfig', () => {
     requestLog: true, proxyConfig: true, proxyRecvTimeoutMs: true, host: true,
     proxyHttpAsyncResponseTimeoutMs: true, proxyKafkaWrapNonCloudEvents: true, proxyApisTopic: true,
     maxConnectionsPerSession: true, sessionBlacklistTopic: true,
+    subscriptionCheck: true, submissionCheck: true, authorizationCheckTimeoutMs: true, authorizationCheckMaxInFlight: true,
   };
   const jwtFields: { [K in keyof GatewayConfig['jwt']]: true } = {
     secretKey: true, alg: true, sessionField: true, cacheSize: true,
@@ -120,6 +141,8 @@ test('every variable is read', () => {
     PROXY_CONFIG_FILE: JSON.stringify([API]), PROXY_RECV_TIMEOUT: '250', HOST: 'gw.example',
     PROXY_HTTP_ASYNC_RESPONSE_TIMEOUT: '300', PROXY_KAFKA_WRAP_NON_CLOUDEVENTS: 'true', PROXY_APIS_TOPIC: 'apis',
     MAX_CONNECTIONS_PER_SESSION: '0', SESSION_BLACKLIST_TOPIC: 'blacklist',
+    SUBSCRIPTION_CHECK: 'http://authz:8080/subscriptions', SUBMISSION_CHECK: 'Jwt_Validation',
+    AUTHORIZATION_CHECK_TIMEOUT_MS: '750', AUTHORIZATION_CHECK_MAX_IN_FLIGHT: '7',
   });
   assert.deepEqual(JSON.parse(JSON.stringify(cfg)), {
     inboundPort: 0, inboundHost: '127.0.0.1', apiHttpPort: 0, apiHttpHost: '::1', cors: 'https://app.example',
@@ -140,6 +163,8 @@ test('every variable is read', () => {
     proxyConfig: [API], proxyRecvTimeoutMs: 250, host: 'gw.example',
     proxyHttpAsyncResponseTimeoutMs: 300, proxyKafkaWrapNonCloudEvents: true, proxyApisTopic: 'apis',
     maxConnectionsPerSession: 0, sessionBlacklistTopic: 'blacklist',
+    subscriptionCheck: 'http://authz:8080/subscriptions', submissionCheck: 'Jwt_Validation',
+    authorizationCheckTimeoutMs: 750, authorizationCheckMaxInFlight: 7,
   });
 });
 
