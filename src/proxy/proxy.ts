@@ -25,6 +25,7 @@ import type { HttpRequest, HttpResponse } from '../shared/uws.js';
 import { isAuthenticated } from './auth.js';
 import { NO_SESSION_BLACKLIST, type SessionBlacklist } from '../shared/sessions/blacklist.js';
 import { clientAddress, forwardedHeader, upstreamRequestHeaders } from './headers.js';
+import type { Ingress } from './ingress.js';
 import type { WaitingRequests } from './replies/waiting-requests.js';
 import { requestLogLine, requestLogRecord, type RequestLogRecord } from './request-log.js';
 import { NOT_APPLICABLE, type ProxyRequestCounter, type ProxyRequestStatus } from './request-metrics.js';
@@ -87,7 +88,15 @@ export class ReverseProxy {
     this.table = table;
   }
 
-  readonly handle = (res: HttpResponse, req: HttpRequest): void => {
+  /**
+   * The handler for requests that arrived on `ingress` (the shard's HTTP or HTTPS listener): the
+   * scheme and port are part of what the upstream is told (forwarded `proto=`, Kafka `rig.scheme`).
+   */
+  handlerFor(ingress: Ingress): (res: HttpResponse, req: HttpRequest) => void {
+    return (res, req) => this.handle(res, req, ingress);
+  }
+
+  private handle(res: HttpResponse, req: HttpRequest, ingress: Ingress): void {
     let snap;
     try {
       snap = snapshot(req, this.deps.maxHeaderValueBytes);
@@ -124,6 +133,7 @@ export class ReverseProxy {
         topic: route.topic,
         waitForReply: route.responseFrom === 'kafka',
         clientIp,
+        ingress,
         done: (outcome) => this.count(snap, route, outcome),
       });
       return;
@@ -168,7 +178,7 @@ export class ReverseProxy {
       path: query === '' ? match.path : `${match.path}?${query}`,
       headers: upstreamRequestHeaders(snap.headers, {
         hostHeader: route.upstream.hostHeader,
-        forwarded: forwardedHeader(clientIp, this.deps.hostIp),
+        forwarded: forwardedHeader(clientIp, this.deps.hostIp, ingress.scheme),
         addHeaders: route.addHeaders,
         withBody,
       }),
@@ -177,7 +187,7 @@ export class ReverseProxy {
       ...(awaitReply && { awaitReply }),
       onOutcome: this.deps.metrics && outcomeCounter(this.deps.metrics, snap.method, snap.url, route),
     });
-  };
+  }
 
   private count(snap: RequestSnapshot, route: Route | undefined, status: ProxyRequestStatus): void {
     this.deps.metrics?.count(snap.method, snap.url, route?.target ?? NOT_APPLICABLE, route?.responseFrom ?? NOT_APPLICABLE, status);
