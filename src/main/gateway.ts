@@ -2,7 +2,7 @@
  * Composition root of the main thread: router, shard supervisor, Kafka source and internal API,
  * started and stopped in order. Start: shards first (the public port opens), then the Kafka
  * consumer (it needs ready shards to route to; it connects in the background and never holds up
- * start-up), then the internal API. Stop: the Kafka consumer (no new events), the events submitted
+ * start-up), then the internal API (HTTP, and HTTPS when configured). Stop: the Kafka consumer (no new events), the events submitted
  * over HTTP still on their way to Kafka, then the shards one by one (each closes its listener, ends
  * its connections with a reason, closes its uWS app), then the internal API; only then may the
  * process exit (an open uWS app would abort it).
@@ -14,7 +14,8 @@ import type { GatewayConfig } from '../shared/config/types.js';
 import { parseExtractorConfig } from '../shared/extractors/config.js';
 import type { Logger } from '../shared/logger.js';
 import { createRateLimitBuffer } from '../shared/rate-limit.js';
-import { loadUws } from '../shared/uws.js';
+import { httpsEnabled } from '../shared/config/https-files.js';
+import { httpsAppOptions, loadUws } from '../shared/uws.js';
 import type { TemplatedApp, UsListenSocket, UwsModule } from '../shared/uws.js';
 import { ApiStore } from './apis/api-store.js';
 import { ApiReplication } from './apis/api-replication.js';
@@ -45,6 +46,9 @@ export interface Gateway {
   readonly supervisor: Supervisor;
   readonly apiPort: number;
   readonly publicPort: number;
+  /** The bound API_HTTPS_PORT and INBOUND_HTTPS_PORT; undefined while HTTPS is off. */
+  readonly apiHttpsPort: number | undefined;
+  readonly publicHttpsPort: number | undefined;
   stop(): Promise<boolean>;
 }
 
@@ -238,26 +242,52 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     metrics.register(processMetrics.collect);
   }
 
-  const api: TemplatedApp = buildInternalApi(uws, {
+  // The internal API on its HTTP port and, with HTTPS on, its HTTPS port: the same routes on both.
+  const apiListeners: Array<{ app: TemplatedApp; host: string; port: number; variable: string }> = [
+    { app: uws.App(), host: config.apiHttpHost, port: config.apiHttpPort, variable: 'API_HTTP_PORT' },
+  ];
+  const closeApi = (sockets: readonly UsListenSocket[]) => {
+    for (const socket of sockets) uws.us_listen_socket_close(socket);
+    for (const { app } of apiListeners) app.close();
+  };
+  const failStart = async (reason: string): Promise<never> => {
+    processMetrics?.stop();
+    closeApi(apiSockets);
+    await stopKafka();
+    await supervisor!.stop(config.shutdownTimeoutMs);
+    throw new Error(reason);
+  };
+  const apiSockets: UsListenSocket[] = [];
+  if (httpsEnabled(config)) {
+    let app: TemplatedApp;
+    try {
+      app = uws.SSLApp(httpsAppOptions(config));
+    } catch (e) {
+      // The shards built the same TLS context, so this is rare: a file changed since they started.
+      return failStart(`cannot set up HTTPS with HTTPS_CERTFILE ${config.httpsCertFile} and HTTPS_KEYFILE ${config.httpsKeyFile}: ${(e as Error).message}`);
+    }
+    apiListeners.push({ app, host: config.apiHttpHost, port: config.apiHttpsPort, variable: 'API_HTTPS_PORT' });
+  }
+  buildInternalApi(apiListeners.map((l) => l.app), {
     config, router, supervisor, log, faultInjection: config.faultInjection, status, apis, publishApis, replies,
     blacklist, replicateBlacklisting,
     metrics: metrics && (() => metrics.render()),
   });
-  const apiSocket = await new Promise<UsListenSocket | false>((resolve) => api.listen(config.apiHttpHost, config.apiHttpPort, resolve));
-  if (!apiSocket) {
-    processMetrics?.stop();
-    api.close();
-    await stopKafka();
-    await supervisor.stop(config.shutdownTimeoutMs);
-    throw new Error(`cannot listen on ${config.apiHttpHost}:${config.apiHttpPort} (API_HTTP_PORT)`);
+  const apiPorts: number[] = [];
+  for (const { app, host, port, variable } of apiListeners) {
+    const socket = await new Promise<UsListenSocket | false>((resolve) => app.listen(host, port, resolve));
+    if (!socket) return failStart(`cannot listen on ${host}:${port} (${variable})`);
+    apiSockets.push(socket);
+    apiPorts.push(uws.us_socket_local_port(socket));
   }
-  const apiPort = uws.us_socket_local_port(apiSocket);
   let stopped: Promise<boolean> | undefined;
   return {
     router,
     supervisor: sup,
-    apiPort,
+    apiPort: apiPorts[0]!,
+    apiHttpsPort: apiPorts[1],
     publicPort: sup.publicPort,
+    publicHttpsPort: httpsEnabled(config) ? sup.publicHttpsPort : undefined,
     stop() {
       stopped ??= (async () => {
         try {
@@ -266,8 +296,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
           log.warn('stopping the Kafka client failed', { error: e });
         }
         const clean = await sup.stop(config.shutdownTimeoutMs);
-        uws.us_listen_socket_close(apiSocket);
-        api.close();
+        closeApi(apiSockets);
         processMetrics?.stop();
         return clean;
       })();

@@ -3,6 +3,7 @@
  * with a message naming the variable), start the gateway, and on SIGTERM/SIGINT drain and exit 0.
  */
 import { ConfigError, describeConfig, loadConfig, unsupportedRigSettings } from '../shared/config/load.js';
+import { httpsEnabled } from '../shared/config/https-files.js';
 import { createLogger } from '../shared/logger.js';
 import { startGateway } from './gateway.js';
 
@@ -21,6 +22,10 @@ async function main(): Promise<void> {
   if (config.tokenSecretIsRandom) {
     log.warn('NODE_COOKIE is not set: connection tokens are signed with a random secret and stop working after a restart');
   }
+  // RIG warned whenever HTTPS was off; only an operator who set an HTTPS port expects it on.
+  if (!httpsEnabled(config) && (process.env['INBOUND_HTTPS_PORT'] || process.env['API_HTTPS_PORT'])) {
+    log.warn('INBOUND_HTTPS_PORT or API_HTTPS_PORT is set, but HTTPS_CERTFILE and HTTPS_KEYFILE are empty: HTTPS is off');
+  }
   const unsupported = unsupportedRigSettings(process.env);
   if (unsupported.length > 0) log.warn(`these RIG variables are set but not supported by this version: ${unsupported.join(', ')}`);
   // kafkajs occasionally rejects a promise nobody awaits (a heartbeat or commit racing a broker
@@ -35,8 +40,10 @@ async function main(): Promise<void> {
   });
   const gateway = await startGateway(config, log);
   // Always say where we listen: operators and test harnesses read this line.
+  const https = (port: number | undefined) => (port === undefined ? '' : ` (https ${port})`);
   process.stderr.write(
-    `rig gateway listening: public ${config.inboundHost}:${gateway.publicPort}, internal API ${config.apiHttpHost}:${gateway.apiPort}, ${config.shards} shard(s)\n`,
+    `rig gateway listening: public ${config.inboundHost}:${gateway.publicPort}${https(gateway.publicHttpsPort)}, ` +
+      `internal API ${config.apiHttpHost}:${gateway.apiPort}${https(gateway.apiHttpsPort)}, ${config.shards} shard(s)\n`,
   );
   log.info('configuration', describeConfig(config));
 

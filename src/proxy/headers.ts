@@ -4,7 +4,8 @@
  * Request: the client's headers (uWS gives them lower-case) minus the hop-by-hop ones (RIG's list
  * plus RFC 9110's `te` and `trailer`, and every name the Connection header lists), minus `expect`
  * (the gateway answers 100-continue itself) and, when no body is forwarded, `content-length`;
- * then `host: <upstream host>:<port>` and `forwarded: for=<client>;by=<HOST's address>` replace
+ * then `host: <upstream host>:<port>` and `forwarded: for=<client>;by=<HOST's address>` (plus
+ * `;proto=https` for requests that came in over TLS) replace
  * whatever the client sent; then the endpoint's `add_headers` replace or add their headers.
  * add_headers come last so that a configured `host` reaches the upstream, as RIG's test of the
  * feature expects. Everything else, Authorization and cookies included, is forwarded.
@@ -53,9 +54,14 @@ export function clientResponseHeaders(upstream: Record<string, string | string[]
   return out;
 }
 
-/** `forwarded: for=<client>;by=<gateway>` (RFC 7239: IPv6 addresses bracketed and quoted). */
-export function forwardedHeader(clientIp: string, hostIp: string): string {
-  return `for=${forwardedNode(clientIp)};by=${forwardedNode(hostIp)}`;
+/**
+ * `forwarded: for=<client>;by=<gateway>` (RFC 7239: IPv6 addresses bracketed and quoted), as RIG
+ * sent it; a request that came in over TLS adds `;proto=https`, so the upstream knows the client
+ * used HTTPS (RIG's header said nothing about the scheme; plain HTTP keeps RIG's exact value).
+ */
+export function forwardedHeader(clientIp: string, hostIp: string, scheme: 'http' | 'https' = 'http'): string {
+  const base = `for=${forwardedNode(clientIp)};by=${forwardedNode(hostIp)}`;
+  return scheme === 'https' ? `${base};proto=https` : base;
 }
 
 function forwardedNode(ip: string): string {

@@ -27,6 +27,7 @@ import type { HttpRequest, HttpResponse } from '../shared/uws.js';
 import { isAuthenticated } from './auth.js';
 import { clientAddress, forwardedHeader, upstreamRequestHeaders } from './headers.js';
 import { HeldBody } from './held-body.js';
+import type { Ingress } from './ingress.js';
 import type { WaitingRequests } from './replies/waiting-requests.js';
 import { requestLogLine, requestLogRecord, type RequestLogRecord } from './request-log.js';
 import { NOT_APPLICABLE, type ProxyRequestCounter, type ProxyRequestStatus } from './request-metrics.js';
@@ -87,7 +88,15 @@ export class ReverseProxy {
     this.table = table;
   }
 
-  readonly handle = (res: HttpResponse, req: HttpRequest): void => {
+  /**
+   * The handler for requests that arrived on `ingress` (the shard's HTTP or HTTPS listener): the
+   * scheme and port are part of what the upstream is told (forwarded `proto=`, Kafka `rig.scheme`).
+   */
+  handlerFor(ingress: Ingress): (res: HttpResponse, req: HttpRequest) => void {
+    return (res, req) => this.handle(res, req, ingress);
+  }
+
+  private handle(res: HttpResponse, req: HttpRequest, ingress: Ingress): void {
     let snap;
     try {
       snap = snapshot(req, this.deps.maxHeaderValueBytes);
@@ -105,16 +114,16 @@ export class ReverseProxy {
     if (route.auth) {
       const passed = isAuthenticated(route.auth, snap.headers, snap.query, this.deps.tokenCheck);
       if (passed === false) return this.unauthorized(res, snap, route);
-      if (passed !== true) return this.afterKeys(res, snap, match, passed);
+      if (passed !== true) return this.afterKeys(res, snap, match, ingress, passed);
     }
-    this.dispatch(res, snap, match);
-  };
+    this.dispatch(res, snap, match, ingress);
+  }
 
   /**
    * A token waits for JWKS keys: the request waits with it. onAborted and the body holder are
    * registered now, inside the uWS handler; everything after the check is corked.
    */
-  private afterKeys(res: HttpResponse, snap: RequestSnapshot, match: RouteMatch, passed: Promise<boolean>): void {
+  private afterKeys(res: HttpResponse, snap: RequestSnapshot, match: RouteMatch, ingress: Ingress, passed: Promise<boolean>): void {
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
@@ -127,7 +136,7 @@ export class ReverseProxy {
           held.release();
           return this.unauthorized(res, snap, match.route);
         }
-        this.dispatch(res, snap, match, held);
+        this.dispatch(res, snap, match, ingress, held);
       });
     });
   }
@@ -141,7 +150,7 @@ export class ReverseProxy {
    * Everything after the JWT check. `held`: the body kept while the check waited; answers given
    * here without reading it release it first (a held body pauses the client's socket).
    */
-  private dispatch(res: HttpResponse, snap: RequestSnapshot, match: RouteMatch, held?: HeldBody): void {
+  private dispatch(res: HttpResponse, snap: RequestSnapshot, match: RouteMatch, ingress: Ingress, held?: HeldBody): void {
     const { route } = match;
     const answer = (method: string, e: GatewayError): void => {
       held?.release();
@@ -166,6 +175,7 @@ export class ReverseProxy {
         topic: route.topic,
         waitForReply: route.responseFrom === 'kafka',
         clientIp,
+        ingress,
         done: (outcome) => this.count(snap, route, outcome),
         ...(held && { body: held }),
       });
@@ -211,7 +221,7 @@ export class ReverseProxy {
       path: query === '' ? match.path : `${match.path}?${query}`,
       headers: upstreamRequestHeaders(snap.headers, {
         hostHeader: route.upstream.hostHeader,
-        forwarded: forwardedHeader(clientIp, this.deps.hostIp),
+        forwarded: forwardedHeader(clientIp, this.deps.hostIp, ingress.scheme),
         addHeaders: route.addHeaders,
         withBody,
       }),

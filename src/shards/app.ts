@@ -1,10 +1,12 @@
 /**
- * The shard's public uWS app: RIG's routes (spec 2.1), then the proxy catch-all (ctx.proxy, which
- * routes by the API definitions). Every shard builds the same app and listens on the same port;
- * the kernel spreads connections (SO_REUSEPORT).
+ * The shard's public routes: RIG's (spec 2.1), then the proxy catch-all (ctx.proxy, which routes by
+ * the API definitions). Registered on each of the shard's listeners, the HTTP app and, with HTTPS
+ * configured, the HTTPS app; every shard does the same and listens on the same ports, and the
+ * kernel spreads connections (SO_REUSEPORT).
  */
 import { errorResponse, snapshot, writeResponse } from '../shared/http/uws-http.js';
-import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule } from '../shared/uws.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from '../shared/uws.js';
+import type { Ingress } from '../proxy/ingress.js';
 import type { ShardContext } from './context.js';
 import { eventsPost } from './handlers/events-post.js';
 import { longpollGet, longpollOptions } from './handlers/longpoll.js';
@@ -14,10 +16,10 @@ import { wsBehavior } from './handlers/ws-connect.js';
 
 const CONNECTION_KINDS = new Set(['sse', 'ws', 'longpolling']);
 
-export function buildApp(uws: UwsModule, ctx: ShardContext): TemplatedApp {
-  const app = uws.App();
+/** Registers the public routes on `app`, whose requests arrive through `ingress`. */
+export function registerPublicRoutes(app: TemplatedApp, ctx: ShardContext, ingress: Ingress): TemplatedApp {
   // The proxy reads the headers itself and applies MAX_HEADER_VALUE_BYTES there.
-  const proxy = ctx.proxy.handle;
+  const proxy = ctx.proxy.handlerFor(ingress);
   const cors = ctx.corsHeaders;
 
   app.get('/_rig/health', withHeaderLimit(ctx, (res) => writeResponse(res, 200, 'OK', [['content-type', 'text/plain; charset=utf-8']])));

@@ -1,6 +1,6 @@
 /**
- * Shard worker entry. Builds the shard's context, listens on the public port, and serves until
- * main says shutdown.
+ * Shard worker entry. Builds the shard's context, listens on the public port (and the public HTTPS
+ * port when HTTPS is configured), and serves until main says shutdown.
  *
  * A uWS app must be closed by its own thread before that thread ends: a worker that dies with its
  * app open aborts the whole process. So an uncaught error here is not left to kill the thread; the
@@ -19,14 +19,15 @@ import { createJwtVerifier } from '../shared/jwt/verifier.js';
 import { createLogger } from '../shared/logger.js';
 import { ConnectionRateLimiter } from '../shared/rate-limit.js';
 import { createTokenCodec } from '../shared/token/connection-token.js';
-import { loadUws } from '../shared/uws.js';
-import type { UsListenSocket } from '../shared/uws.js';
+import { httpsEnabled } from '../shared/config/https-files.js';
+import { httpsAppOptions, loadUws } from '../shared/uws.js';
+import type { TemplatedApp, UsListenSocket } from '../shared/uws.js';
 import { ReverseProxy } from '../proxy/proxy.js';
 import { WaitingRequests } from '../proxy/replies/waiting-requests.js';
 import type { RequestLogRecord } from '../proxy/request-log.js';
 import { ProxyRequestCounter } from '../proxy/request-metrics.js';
 import type { ApiDefinition } from '../shared/apis/types.js';
-import { buildApp } from './app.js';
+import { registerPublicRoutes } from './app.js';
 import type { ShardContext } from './context.js';
 import { DISCONNECT } from './disconnect.js';
 import { Hub } from './hub.js';
@@ -70,7 +71,7 @@ const extractors = parseExtractorConfig(config.extractors);
 
 let nextConnId = 1;
 let stopping = false;
-let listenSocket: UsListenSocket | undefined;
+const listenSockets: UsListenSocket[] = [];
 
 const link: MainLink = new MainLink(port, {
   onEvents: (records) => {
@@ -149,7 +150,6 @@ const proxy: ReverseProxy = new ReverseProxy({
     responseTimeoutMs: config.proxyKafkaResponseTimeoutMs,
     maxRequestBodyBytes: config.maxRequestBodyBytes,
     wrapNonCloudEvents: config.proxyKafkaWrapNonCloudEvents,
-    listenPort: config.inboundPort,
   },
   requestLog: {
     console: config.requestLog.includes('console'),
@@ -193,7 +193,26 @@ const ctx: ShardContext = {
   },
 };
 
-const app = buildApp(uws, ctx);
+/** The shard's listeners: plain HTTP always, HTTPS too when configured; both serve the same routes. */
+interface Listener {
+  readonly app: TemplatedApp;
+  readonly port: number;
+  /** The variable naming the port, for the operator when it cannot be bound. */
+  readonly variable: string;
+}
+const listeners: Listener[] = [
+  { app: registerPublicRoutes(uws.App(), ctx, { scheme: 'http', port: config.inboundPort }), port: config.inboundPort, variable: 'INBOUND_PORT' },
+];
+let httpsFailure: string | undefined;
+if (httpsEnabled(config)) {
+  try {
+    const app = registerPublicRoutes(uws.SSLApp(httpsAppOptions(config)), ctx, { scheme: 'https', port: config.inboundHttpsPort });
+    listeners.push({ app, port: config.inboundHttpsPort, variable: 'INBOUND_HTTPS_PORT' });
+  } catch (e) {
+    // The loader checked the files; they changed since, or OpenSSL refuses what node:crypto took.
+    httpsFailure = `cannot set up HTTPS with HTTPS_CERTFILE ${config.httpsCertFile} and HTTPS_KEYFILE ${config.httpsKeyFile}: ${(e as Error).message}`;
+  }
+}
 
 const heartbeat = setInterval(() => {
   const now = Date.now();
@@ -221,25 +240,42 @@ const reportMetrics = (): void => {
 const metricsReporter = proxyMetrics ? setInterval(reportMetrics, 1000) : undefined;
 metricsReporter?.unref();
 
-app.listen(config.inboundHost, config.inboundPort, (socket) => {
-  if (!socket) {
-    // Named like the internal API's failure, so the operator knows which setting to change.
-    const reason = `cannot listen on ${config.inboundHost}:${config.inboundPort} (INBOUND_PORT)`;
-    log.error(reason);
-    link.send({ t: 'fatal', reason });
-    shutdown('listen failed');
-    return;
+// Ready once every listener is bound; a listener that cannot bind stops the shard, and start-up.
+const boundPorts: number[] = [];
+let unbound = listeners.length;
+if (httpsFailure !== undefined) fail(httpsFailure);
+else {
+  for (const [i, listener] of listeners.entries()) {
+    listener.app.listen(config.inboundHost, listener.port, (socket) => {
+      if (socket && stopping) return uws.us_listen_socket_close(socket);
+      if (!socket) {
+        // Named like the internal API's failure, so the operator knows which setting to change.
+        return fail(`cannot listen on ${config.inboundHost}:${listener.port} (${listener.variable})`);
+      }
+      listenSockets.push(socket);
+      boundPorts[i] = uws.us_socket_local_port(socket);
+      if (--unbound > 0) return;
+      link.send({
+        t: 'ready', v: CHANNEL_VERSION, shard: shardId, incarnation, port: boundPorts[0]!,
+        ...(boundPorts[1] !== undefined && { httpsPort: boundPorts[1] }),
+      });
+    });
+    if (stopping) break;
   }
-  listenSocket = socket;
-  link.send({ t: 'ready', v: CHANNEL_VERSION, shard: shardId, incarnation, port: uws.us_socket_local_port(socket) });
-});
+}
+
+function fail(reason: string): void {
+  if (stopping) return;
+  log.error(reason);
+  link.send({ t: 'fatal', reason });
+  shutdown('listen failed');
+}
 
 function shutdown(why: string): void {
   if (stopping) return;
   stopping = true;
   log.info(`stopping: ${why}`);
-  if (listenSocket) uws.us_listen_socket_close(listenSocket);
-  listenSocket = undefined;
+  for (const socket of listenSockets.splice(0)) uws.us_listen_socket_close(socket);
   clearInterval(heartbeat);
   clearInterval(sweeper);
   clearInterval(stats);
@@ -250,7 +286,7 @@ function shutdown(why: string): void {
   // Give the final frames a moment to reach the kernel before every socket is closed. Closing the
   // app aborts proxied requests still in flight, which aborts their upstream requests.
   setTimeout(() => {
-    app.close();
+    for (const { app } of listeners) app.close();
     proxy.close().catch((e) => log.warn('closing upstream connections failed', { error: e }));
     for (const check of [authorization.subscription, authorization.submission]) {
       check.close().catch((e) => log.warn('closing decision service connections failed', { error: e }));

@@ -52,6 +52,8 @@ export const ERROR_CODES = {
   // --- session blacklist (internal API) -------------------------------------------------------
   GW_ERR_BLACKLIST_INVALID: { status: 400, doc: 'POST /v3/session-blacklist with a missing or invalid sessionId or validityInSeconds' },
   GW_ERR_BLACKLIST_NOT_FOUND: { status: 404, doc: 'GET /v3/session-blacklist/:id of a session that is not blacklisted' },
+  // --- internal API ----------------------------------------------------------------------------
+  GW_ERR_API_UNAUTHORIZED: { status: 401, doc: 'internal API request without the API_AUTH_TOKEN bearer token, or with another token' },
   // --- API definitions (internal API) ----------------------------------------------------------
   GW_ERR_API_INVALID: { status: 400, doc: 'API definition fails validation; the body is RIG\'s error map' },
   GW_ERR_API_BODY_INVALID: { status: 400, doc: 'API definition body that is not JSON, or a path id that is not URL-encoded properly' },
@@ -178,6 +180,10 @@ export const err = {
     new GatewayError('GW_ERR_KAFKA_PRODUCE_FAILED', `The request could not be written to Kafka: ${reason.slice(0, 200)}`),
   replyInvalid: (detail: string) => new GatewayError('GW_ERR_REPLY_INVALID', `Failed to parse request body: ${detail}`),
 
+  apiTokenMissing: () =>
+    new GatewayError('GW_ERR_API_UNAUTHORIZED', '{"errors":{"detail":"Unauthorized: send the internal API token as the header authorization: Bearer <token>"}}'),
+  apiTokenInvalid: () =>
+    new GatewayError('GW_ERR_API_UNAUTHORIZED', '{"errors":{"detail":"Unauthorized: the bearer token is not the internal API token"}}'),
   apiInvalid: (errorMapJson: string) => new GatewayError('GW_ERR_API_INVALID', errorMapJson),
   apiBodyInvalid: () => new GatewayError('GW_ERR_API_BODY_INVALID', '{"errors":{"detail":"Bad request"}}'),
   apiUnsupportedMediaType: () =>

@@ -26,6 +26,8 @@ export interface TemplatedApp extends Omit<UWS.TemplatedApp, 'ws'> {
 
 export interface UwsModule {
   App(options?: UWS.AppOptions): TemplatedApp;
+  /** Throws "App construction failed" when the certificate or key cannot be used. */
+  SSLApp(options: UWS.AppOptions): TemplatedApp;
   us_listen_socket_close(socket: UsListenSocket): void;
   us_socket_local_port(socket: UsListenSocket): number;
   DISABLED: number;
@@ -47,4 +49,17 @@ export function loadUws(allowFallback: boolean): UwsModule {
   }
   loaded = mod;
   return mod;
+}
+
+/**
+ * The options of an HTTPS app from HTTPS_CERTFILE / HTTPS_KEYFILE / HTTPS_KEYFILE_PASS, which the
+ * configuration loader has already read and checked (shared/config/https-files.ts). uWS reads
+ * the files itself, relative to the working directory.
+ */
+export function httpsAppOptions(cfg: { httpsCertFile: string; httpsKeyFile: string; httpsKeyFilePass: string }): UWS.AppOptions {
+  return {
+    cert_file_name: cfg.httpsCertFile,
+    key_file_name: cfg.httpsKeyFile,
+    ...(cfg.httpsKeyFilePass !== '' && { passphrase: cfg.httpsKeyFilePass }),
+  };
 }

@@ -4,6 +4,7 @@
  */
 import { request } from 'node:http';
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import WebSocket from 'ws';
 import { sleep } from './wait.js';
 
@@ -68,18 +69,20 @@ export class SseClient extends EventQueue {
   private req!: ClientRequest;
   private res?: IncomingMessage;
 
-  static async connect(baseUrl: string, query: Record<string, string> = {}, opts: { expectStatus?: number } = {}): Promise<SseClient> {
+  /** `ca`: the certificate an https:// gateway is verified against (a test's self-signed one). */
+  static async connect(baseUrl: string, query: Record<string, string> = {}, opts: { expectStatus?: number; ca?: string } = {}): Promise<SseClient> {
     const c = new SseClient();
-    await c.open(baseUrl, query);
+    await c.open(baseUrl, query, opts.ca);
     if ((opts.expectStatus ?? 200) !== c.status) throw new Error(`SSE connect answered ${c.status}: ${c.body}`);
     return c;
   }
 
-  private open(baseUrl: string, query: Record<string, string>): Promise<void> {
+  private open(baseUrl: string, query: Record<string, string>, ca: string | undefined): Promise<void> {
     const qs = new URLSearchParams(query).toString();
     const url = new URL(`/_rig/v1/connection/sse${qs ? `?${qs}` : ''}`, baseUrl);
+    const send = url.protocol === 'https:' ? httpsRequest : request;
     return new Promise((resolve, reject) => {
-      this.req = request(url, { headers: { accept: 'text/event-stream' } }, (res) => {
+      this.req = send(url, { headers: { accept: 'text/event-stream' }, ...(ca !== undefined && { ca }) }, (res) => {
         this.res = res;
         this.status = res.statusCode ?? 0;
         this.headers = res.headers;
@@ -166,9 +169,9 @@ export class WsClient extends EventQueue {
   readonly ws: WebSocket;
   private closedPromise: Promise<void>;
 
-  private constructor(url: string) {
+  private constructor(url: string, ca: string | undefined) {
     super();
-    this.ws = new WebSocket(url);
+    this.ws = new WebSocket(url, ca === undefined ? {} : { ca });
     this.ws.on('message', (data, isBinary) => {
       const raw = isBinary ? '<binary>' : data.toString();
       let parsed: Record<string, any> = {};
@@ -190,10 +193,11 @@ export class WsClient extends EventQueue {
     this.ws.on('error', () => {});
   }
 
-  static async connect(baseUrl: string, query: Record<string, string> = {}): Promise<WsClient> {
+  /** An https:// `baseUrl` connects with wss://, verified against `opts.ca`. */
+  static async connect(baseUrl: string, query: Record<string, string> = {}, opts: { ca?: string } = {}): Promise<WsClient> {
     const qs = new URLSearchParams(query).toString();
     const url = `${baseUrl.replace(/^http/, 'ws')}/_rig/v1/connection/ws${qs ? `?${qs}` : ''}`;
-    const c = new WsClient(url);
+    const c = new WsClient(url, opts.ca);
     await new Promise<void>((resolve, reject) => {
       c.ws.once('open', () => resolve());
       c.ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade answered ${res.statusCode}`)));

@@ -15,6 +15,9 @@ export interface RunningGateway {
   readonly apiUrl: string;
   readonly publicPort: number;
   readonly apiPort: number;
+  /** With HTTPS_CERTFILE/HTTPS_KEYFILE in env: the public and internal API HTTPS origins. */
+  readonly httpsUrl: string | undefined;
+  readonly apiHttpsUrl: string | undefined;
   readonly proc: ChildProcess;
   /** Everything the process wrote to stderr so far. */
   output(): string;
@@ -36,6 +39,9 @@ export async function freePort(): Promise<number> {
 
 export async function startGateway(t: TestContext | undefined, env: Record<string, string> = {}): Promise<RunningGateway> {
   const publicPort = await freePort();
+  // Every shard binds the public HTTPS port too, so it is chosen up front like the HTTP one.
+  const https = env.HTTPS_CERTFILE !== undefined && env.HTTPS_KEYFILE !== undefined;
+  const httpsPorts = https ? { INBOUND_HTTPS_PORT: String(await freePort()), API_HTTPS_PORT: '0' } : {};
   const proc = spawn(process.execPath, [ENTRY], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -46,6 +52,7 @@ export async function startGateway(t: TestContext | undefined, env: Record<strin
       SHARDS: '2',
       LOG_LEVEL: 'warn',
       NODE_COOKIE: 'test-cookie',
+      ...httpsPorts,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,14 +61,15 @@ export async function startGateway(t: TestContext | undefined, env: Record<strin
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
-  const apiPort = await new Promise<number>((resolve, reject) => {
+  // "public <host>:<port>[ (https <port>)], internal API <host>:<port>[ (https <port>)]"
+  const [apiPort, publicHttpsPort, apiHttpsPort] = await new Promise<[number, number?, number?]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start in time:\n${out}`)), 15_000);
     const check = () => {
-      const m = /internal API [^:]+:(\d+)/.exec(out);
+      const m = /public \S+?(?: \(https (\d+)\))?, internal API [^:]+:(\d+)(?: \(https (\d+)\))?, \d+ shard/.exec(out);
       if (m) {
         clearTimeout(timer);
         proc.stderr!.off('data', check);
-        resolve(Number(m[1]));
+        resolve([Number(m[2]), m[1] === undefined ? undefined : Number(m[1]), m[3] === undefined ? undefined : Number(m[3])]);
       }
     };
     proc.stderr!.on('data', check);
@@ -76,6 +84,8 @@ export async function startGateway(t: TestContext | undefined, env: Record<strin
     apiUrl: `http://127.0.0.1:${apiPort}`,
     publicPort,
     apiPort,
+    httpsUrl: publicHttpsPort === undefined ? undefined : `https://127.0.0.1:${publicHttpsPort}`,
+    apiHttpsUrl: apiHttpsPort === undefined ? undefined : `https://127.0.0.1:${apiHttpsPort}`,
     proc,
     output: () => out,
     stop() {

@@ -1,6 +1,8 @@
 /**
- * The internal API (API_HTTP_PORT, RIG section 3), served by the main thread. Like RIG's it is
- * unauthenticated: keep the port off public networks (docs/configuration.md).
+ * The internal API (API_HTTP_PORT, and API_HTTPS_PORT with HTTPS on; RIG section 3), served by the
+ * main thread. Like RIG's it is unauthenticated unless API_AUTH_TOKEN is set; then every route but
+ * GET /health and GET /ready needs `authorization: Bearer <token>` (./api-auth.ts; probes cannot
+ * be given a secret, Prometheus can). Keep the port off public networks (docs/security.md).
  *   GET  /health                 -> 200 "OK" (liveness, RIG semantics: also while Kafka is down)
  *   GET  /ready                  -> 200 when shards are ready and Kafka (if configured) consumes, else 503;
  *                                   JSON body with the state either way (for orchestrators)
@@ -20,7 +22,9 @@ import { parseHttpEvent } from '../../shared/cloudevents/http-binding.js';
 import { errorResponse, header, readBody, send, snapshot, track, writeResponse } from '../../shared/http/uws-http.js';
 import type { GatewayConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/logger.js';
-import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule } from '../../shared/uws.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from '../../shared/uws.js';
+import { requireApiToken } from './api-auth.js';
+import { routeRegistrar } from './route-registrar.js';
 import type { ApiStore } from '../apis/api-store.js';
 import type { Router } from '../router/router.js';
 import { registerApisRoutes } from './apis-routes.js';
@@ -43,8 +47,12 @@ export interface GatewayStatus {
   stats: Record<string, number>;
 }
 
+/**
+ * Registers the routes on every app of `apps` (the HTTP app, and the HTTPS app with HTTPS on). Every
+ * route registered on `app` below, including those of the route modules, gets the token check.
+ */
 export function buildInternalApi(
-  uws: UwsModule,
+  apps: readonly TemplatedApp[],
   deps: {
     config: GatewayConfig; router: Router; supervisor: Supervisor; log: Logger; faultInjection: boolean;
     status: () => GatewayStatus;
@@ -58,13 +66,15 @@ export function buildInternalApi(
     /** The /metrics body; undefined when PROMETHEUS_METRICS_ENABLED is false. */
     metrics?: (() => string) | undefined;
   },
-): TemplatedApp {
+): void {
   const { config, router, log } = deps;
-  const app = uws.App();
+  // Open to anyone who reaches the port: liveness and readiness probes.
+  const open = routeRegistrar(apps);
+  const app = routeRegistrar(apps, requireApiToken(config.apiAuthToken));
 
-  app.get('/health', (res) => writeResponse(res, 200, 'OK', [['content-type', 'text/plain; charset=utf-8']]));
+  open.get('/health', (res) => writeResponse(res, 200, 'OK', [['content-type', 'text/plain; charset=utf-8']]));
 
-  app.get('/ready', (res) => {
+  open.get('/ready', (res) => {
     const s = deps.status();
     const body = s.ready
       ? { status: 'ready', kafka: s.kafka }
@@ -148,5 +158,4 @@ export function buildInternalApi(
   }
 
   app.any('/*', (res) => writeResponse(res, 404, '{"errors":{"detail":"Not found"}}', [JSON_TYPE]));
-  return app;
 }

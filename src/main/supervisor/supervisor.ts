@@ -56,6 +56,8 @@ export class Supervisor {
   private catchingUp = false;
   /** Listen port the shards reported (resolves INBOUND_PORT=0 only when SHARDS=1). */
   publicPort = 0;
+  /** HTTPS listen port the shards reported (same rule as publicPort); 0 while HTTPS is off. */
+  publicHttpsPort = 0;
   /** Per-shard dispatched-bytes counters (shared/channel/backlog.ts). */
   private readonly backlogBuffer: SharedArrayBuffer;
   /** Per-shard "skip queued batches" flags raised on shutdown (shared/channel/stop-flag.ts). */
@@ -175,7 +177,8 @@ export class Supervisor {
         shard.state = 'ready';
         shard.incarnation = msg.incarnation;
         this.publicPort = msg.port;
-        this.log.info(`shard ${shard.id} ready`, { port: msg.port, restarts: shard.restarts });
+        this.publicHttpsPort = msg.httpsPort ?? 0;
+        this.log.info(`shard ${shard.id} ready`, { port: msg.port, httpsPort: msg.httpsPort, restarts: shard.restarts });
         // Definitions changed while it was starting: it was not sent them then.
         if (shard.apisGen !== this.apisGen) shard.send({ t: 'apis', gen: this.apisGen, apis: this.apis });
         // Sessions blacklisted while it was starting: no connection of theirs may stay.

@@ -15,6 +15,7 @@ import { err, isGatewayError, type GatewayError } from '../../shared/errors.js';
 import { header, readBody, send, track, type Headers, type RequestSnapshot, type Tracked } from '../../shared/http/uws-http.js';
 import type { ProduceRequest } from '../../shared/channel/messages.js';
 import type { HttpResponse } from '../../shared/uws.js';
+import type { Ingress } from '../ingress.js';
 import type { WaitingRequests } from '../replies/waiting-requests.js';
 import { eventFromBody, hostAndPort, kafkaRecord } from './kafka-request.js';
 import type { BodySource } from '../held-body.js';
@@ -27,8 +28,6 @@ export interface KafkaTargetDeps {
   responseTimeoutMs: number;
   maxRequestBodyBytes: number;
   wrapNonCloudEvents: boolean;
-  /** The public port, for `rig.port` when the Host header names none. */
-  listenPort: number;
   cors: string;
 }
 
@@ -39,6 +38,8 @@ export interface KafkaExchange {
   topic: string;
   waitForReply: boolean;
   clientIp: string;
+  /** The listener the request came in on: `rig.scheme`, and `rig.port` when the Host header names none. */
+  ingress: Ingress;
   /** Called once with the outcome (rig_proxy_requests_total); not when the client left first. */
   done(outcome: KafkaOutcome): void;
   /** Where the request body comes from when it was held while the request waited (../held-body.ts); default the response. */
@@ -85,13 +86,13 @@ export class KafkaTarget {
     }
     const { waiting } = this.deps;
     const slot = waiting.open();
-    const { host, port } = hostAndPort(header(x.snap.headers, 'host'), this.deps.listenPort);
+    const { host, port } = hostAndPort(header(x.snap.headers, 'host'), x.ingress.port);
     const record = kafkaRecord(event, {
       correlation: slot.token,
       remoteIp: x.clientIp,
       host,
       port,
-      scheme: 'http',
+      scheme: x.ingress.scheme,
       headers: x.snap.headers,
       method: x.snap.method,
       path: x.path,

@@ -86,7 +86,8 @@ export type ProxyRequestCount = [method: string, path: string, target: string, r
 export type BlacklistEntry = [sessionId: string, expiresAt: number];
 
 export type ShardToMain =
-  | { t: 'ready'; v: number; shard: number; incarnation: number; port: number }
+  /** `port`: the bound INBOUND_PORT; `httpsPort`: the bound INBOUND_HTTPS_PORT, when HTTPS is on. */
+  | { t: 'ready'; v: number; shard: number; incarnation: number; port: number; httpsPort?: number }
   | { t: 'fatal'; reason: string }
   | { t: 'interest'; add: string[]; remove: string[] }
   | { t: 'req'; id: number; to: number; op: ShardOp }

@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { apiListProblem } from '../apis/validate.js';
 import { parseExtractorConfig } from '../extractors/config.js';
 import { createJwtVerifier } from '../jwt/verifier.js';
+import { httpsEnabled, httpsProblems } from './https-files.js';
 import { SCHEMA, UNSUPPORTED_RIG_ENV, allowedDoc, isComputed, type SchemaEntry } from './schema.js';
 import type { GatewayConfig } from './types.js';
 
@@ -48,13 +49,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: { cwd?: string } = {}):
   }
   out['tokenSecretIsRandom'] = !env['NODE_COOKIE'];
 
-  problems.push(...crossFieldProblems(out as unknown as GatewayConfig, failed));
+  problems.push(...crossFieldProblems(out as unknown as GatewayConfig, failed, cwd));
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(out) as unknown as GatewayConfig;
 }
 
 /** Rules that involve more than one variable. Skipped for variables that already failed on their own. */
-function crossFieldProblems(cfg: GatewayConfig, failed: ReadonlySet<string>): string[] {
+function crossFieldProblems(cfg: GatewayConfig, failed: ReadonlySet<string>, cwd: string): string[] {
   const problems: string[] = [];
   const { alg, secretKey } = cfg.jwt;
   if (!failed.has('JWT_ALG') && !alg.startsWith('HS') && secretKey !== '') {
@@ -68,11 +69,15 @@ function crossFieldProblems(cfg: GatewayConfig, failed: ReadonlySet<string>): st
   if (!failed.has('JWKS_URL') && cfg.jwt.jwksUrl !== '' && !URL.canParse(cfg.jwt.jwksUrl)) {
     problems.push('JWKS_URL: not a valid URL (allowed: an http:// or https:// URL)');
   }
-  if (
-    !failed.has('INBOUND_PORT') && !failed.has('API_HTTP_PORT') &&
-    cfg.inboundPort !== 0 && cfg.inboundPort === cfg.apiHttpPort
-  ) {
-    problems.push(`API_HTTP_PORT: ${cfg.apiHttpPort} is also INBOUND_PORT (allowed: a port other than INBOUND_PORT, or 0)`);
+  // Certificate and key are read now: a file uWS cannot use must stop start-up with its name.
+  problems.push(...httpsProblems(cfg, cwd));
+  // Each listener needs a port of its own (0 = any free port never collides).
+  const ports: Array<[string, number]> = [['INBOUND_PORT', cfg.inboundPort], ['API_HTTP_PORT', cfg.apiHttpPort]];
+  if (httpsEnabled(cfg)) ports.push(['INBOUND_HTTPS_PORT', cfg.inboundHttpsPort], ['API_HTTPS_PORT', cfg.apiHttpsPort]);
+  const usable = ports.filter(([name, port]) => !failed.has(name) && port !== 0);
+  for (const [i, [name, port]] of usable.entries()) {
+    const earlier = usable.slice(0, i).find(([, p]) => p === port);
+    if (earlier) problems.push(`${name}: ${port} is also ${earlier[0]} (allowed: a port other than ${earlier[0]}, or 0)`);
   }
   if (!failed.has('KAFKA_PRODUCER_ACKS') && !failed.has('KAFKA_PRODUCER_IDEMPOTENT') && cfg.kafkaProducerIdempotent && cfg.kafkaProducerAcks !== 'all') {
     problems.push(`KAFKA_PRODUCER_IDEMPOTENT: an idempotent producer needs KAFKA_PRODUCER_ACKS=all, not ${cfg.kafkaProducerAcks} (allowed: KAFKA_PRODUCER_ACKS=all, or KAFKA_PRODUCER_IDEMPOTENT=false)`);

@@ -90,6 +90,23 @@ export const SCHEMA: readonly SchemaEntry[] = [
   { env: 'API_HTTP_HOST', path: 'apiHttpHost', type: 'string', default: '0.0.0.0', rig: false,
     pattern: /^\S+$/, allowed: 'an IP address or host name',
     doc: 'Address the internal API binds to.' },
+  // --- HTTPS (docs/security.md) ----------------------------------------------------------------
+  { env: 'INBOUND_HTTPS_PORT', path: 'inboundHttpsPort', type: 'port', default: 4001, rig: true,
+    doc: 'Public HTTPS port (same routes as INBOUND_PORT), served only when HTTPS_CERTFILE and HTTPS_KEYFILE are set. Every shard listens on it.' },
+  { env: 'API_HTTPS_PORT', path: 'apiHttpsPort', type: 'port', default: 4011, rig: true,
+    doc: 'Internal API HTTPS port (same routes as API_HTTP_PORT), served only when HTTPS_CERTFILE and HTTPS_KEYFILE are set.' },
+  { env: 'HTTPS_CERTFILE', path: 'httpsCertFile', type: 'string', default: '', rig: true,
+    allowed: 'path of a readable PEM certificate file (the server certificate first, then its chain)',
+    doc: 'Certificate of both HTTPS ports; with HTTPS_KEYFILE it enables HTTPS. Empty (both): HTTPS is off.' },
+  { env: 'HTTPS_KEYFILE', path: 'httpsKeyFile', type: 'string', default: '', rig: true,
+    allowed: 'path of a readable PEM private key file',
+    doc: 'Private key of HTTPS_CERTFILE, possibly encrypted (see HTTPS_KEYFILE_PASS).' },
+  { env: 'HTTPS_KEYFILE_PASS', path: 'httpsKeyFilePass', type: 'string', default: '', rig: true, secret: true,
+    doc: 'Passphrase of HTTPS_KEYFILE; empty: the key is not encrypted.' },
+  // --- internal API --------------------------------------------------------------------------
+  { env: 'API_AUTH_TOKEN', path: 'apiAuthToken', type: 'string', default: '', rig: false, secret: true,
+    pattern: /^[\x21-\x7e]{16,}$/, allowed: 'at least 16 printable ASCII characters without spaces',
+    doc: 'When set, every internal API request except GET /health and GET /ready must send "authorization: Bearer <token>" (401 otherwise). Empty: the internal API is unauthenticated, as in RIG.' },
   { env: 'CORS', path: 'cors', type: 'string', default: '*', rig: true, keepEmpty: true,
     pattern: /^[^\r\n\0]*$/, allowed: 'any header value without line breaks',
     doc: 'Value of Access-Control-Allow-Origin on the public port.' },
@@ -278,13 +295,11 @@ export function allowedDoc(e: SchemaEntry): string {
 }
 
 /**
- * RIG 3.0 variables this version does not implement yet (Avro, NATS, Kinesis, HTTPS,
+ * RIG 3.0 variables this version does not implement yet (Avro, NATS, Kinesis,
  * log format, tracing, Erlang clustering). They are listed so the
  * gateway can warn an operator who migrates a RIG deployment that a setting has no effect.
  */
 export const UNSUPPORTED_RIG_ENV: readonly string[] = [
-  // network
-  'INBOUND_HTTPS_PORT', 'API_HTTPS_PORT', 'HTTPS_CERTFILE', 'HTTPS_KEYFILE', 'HTTPS_KEYFILE_PASS',
   // cluster
   'DISCOVERY_TYPE', 'DNS_NAME', 'NODE_HOST',
   // Kafka (Avro is not supported yet)

@@ -15,6 +15,18 @@ export interface GatewayConfig {
   readonly apiHttpPort: number;
   /** API_HTTP_HOST: address the internal API binds to. */
   readonly apiHttpHost: string;
+  /** INBOUND_HTTPS_PORT: public HTTPS port every shard listens on (only with HTTPS configured). */
+  readonly inboundHttpsPort: number;
+  /** API_HTTPS_PORT: internal API HTTPS port (only with HTTPS configured). */
+  readonly apiHttpsPort: number;
+  /** HTTPS_CERTFILE: PEM certificate path; empty together with httpsKeyFile = HTTPS off (validated at load). */
+  readonly httpsCertFile: string;
+  /** HTTPS_KEYFILE: PEM private key path. */
+  readonly httpsKeyFile: string;
+  /** HTTPS_KEYFILE_PASS: passphrase of the key; empty = not encrypted. */
+  readonly httpsKeyFilePass: string;
+  /** API_AUTH_TOKEN: bearer token the internal API requires; empty = unauthenticated (RIG). */
+  readonly apiAuthToken: string;
   /** CORS: value of access-control-allow-origin. */
   readonly cors: string;
   readonly jwt: {

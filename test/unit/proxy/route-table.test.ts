@@ -151,6 +151,8 @@ test('forwarded: IPv4 plain, IPv4-mapped unwrapped, IPv6 quoted and bracketed', 
   assert.equal(forwardedHeader('127.0.0.1', '10.0.0.1'), 'for=127.0.0.1;by=10.0.0.1');
   assert.equal(forwardedHeader('::ffff:192.168.1.2', 'unknown'), 'for=192.168.1.2;by=unknown');
   assert.equal(forwardedHeader('::1', '10.0.0.1'), 'for="[::1]";by=10.0.0.1');
+  assert.equal(forwardedHeader('127.0.0.1', '10.0.0.1', 'http'), 'for=127.0.0.1;by=10.0.0.1', 'plain HTTP: RIG\'s value');
+  assert.equal(forwardedHeader('127.0.0.1', '10.0.0.1', 'https'), 'for=127.0.0.1;by=10.0.0.1;proto=https');
 });
 
 test('tokens: Authorization bearer credentials, raw x- header, any other header raw, comma-separated query values', () => {

@@ -1,14 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, describeConfig, loadConfig, unsupportedRigSettings } from '../../../../src/shared/config/load.js';
 import { SCHEMA, UNSUPPORTED_RIG_ENV, allowedDoc, defaultDoc } from '../../../../src/shared/config/schema.js';
 import type { GatewayConfig } from '../../../../src/shared/config/types.js';
 
 // Source-tree files, read from dist/test/unit/shared/config/.
 const repoFile = (path: string) => new URL(`../../../../../${path}`, import.meta.url);
+
+// A certificate and its key (also used for RS256 JWTs); the key is not encrypted.
+const FIXTURE_CERT = fileURLToPath(repoFile('test/fixtures/jwt/rsa-cert.pem'));
+const FIXTURE_KEY = fileURLToPath(repoFile('test/fixtures/jwt/rsa-key.pem'));
 
 const EXTRACTORS = { greeting: { name: { stable_field_index: 1, event: { json_pointer: '/data/name' } } } };
 const API = {
@@ -64,6 +70,11 @@ test('defaults: RIG\'s for RIG variables, ours for the rest', () => {
   assert.equal(cfg.proxyRecvTimeoutMs, 5000);
   assert.equal(cfg.host, 'localhost');
   assert.equal(cfg.prometheusMetricsEnabled, true);
+  assert.equal(cfg.inboundHttpsPort, 4001);
+  assert.equal(cfg.apiHttpsPort, 4011);
+  assert.equal(cfg.httpsCertFile, '');
+  assert.equal(cfg.httpsKeyFile, '');
+  assert.equal(cfg.apiAuthToken, '', 'the internal API is unauthenticated unless a token is set, as in RIG');
 });
 
 test('authorization hooks: RIG\'s default NO_CHECK, mode names in any case, http(s) URLs only', () => {
@@ -97,6 +108,7 @@ test('the config has exactly the fields of GatewayConfig', () => {
   // Typed so that adding a field to GatewayConfig without listing it here fails to compile.
   const fields: { [K in keyof GatewayConfig]: true } = {
     inboundPort: true, inboundHost: true, apiHttpPort: true, apiHttpHost: true, cors: true, jwt: true,
+    inboundHttpsPort: true, apiHttpsPort: true, httpsCertFile: true, httpsKeyFile: true, httpsKeyFilePass: true, apiAuthToken: true,
     extractors: true, maxConnectionsPerMinute: true, logLevel: true, tokenSecret: true, tokenSecretIsRandom: true,
     shards: true, nodeId: true, heartbeatIntervalMs: true, outboundQueueMaxBytes: true, maxRequestBodyBytes: true,
     maxHeaderValueBytes: true, longpollBufferSize: true, longpollTimeoutMs: true, longpollSessionIdleMs: true,
@@ -124,6 +136,8 @@ test('the config has exactly the fields of GatewayConfig', () => {
 test('every variable is read', () => {
   const cfg = loadConfig({
     INBOUND_PORT: '0', INBOUND_HOST: '127.0.0.1', API_HTTP_PORT: '0', API_HTTP_HOST: '::1', CORS: 'https://app.example',
+    INBOUND_HTTPS_PORT: '8443', API_HTTPS_PORT: '0', HTTPS_CERTFILE: FIXTURE_CERT, HTTPS_KEYFILE: FIXTURE_KEY,
+    API_AUTH_TOKEN: 'internal-api-token-123',
     JWT_SECRET_KEY: 'secret', JWT_ALG: 'hs512', JWT_SESSION_FIELD: '/user/id', JWT_CACHE_SIZE: '0',
     JWKS_URL: 'https://idp.example/.well-known/jwks.json', JWKS_REFRESH_INTERVAL_MS: '60000',
     JWKS_MIN_REFRESH_INTERVAL_MS: '0', JWKS_TIMEOUT_MS: '1000',
@@ -146,6 +160,8 @@ test('every variable is read', () => {
   });
   assert.deepEqual(JSON.parse(JSON.stringify(cfg)), {
     inboundPort: 0, inboundHost: '127.0.0.1', apiHttpPort: 0, apiHttpHost: '::1', cors: 'https://app.example',
+    inboundHttpsPort: 8443, apiHttpsPort: 0, httpsCertFile: FIXTURE_CERT, httpsKeyFile: FIXTURE_KEY, httpsKeyFilePass: '',
+    apiAuthToken: 'internal-api-token-123',
     jwt: {
       secretKey: 'secret', alg: 'HS512', sessionField: '/user/id', cacheSize: 0,
       jwksUrl: 'https://idp.example/.well-known/jwks.json', jwksRefreshIntervalMs: 60000, jwksMinRefreshIntervalMs: 0, jwksTimeoutMs: 1000,
@@ -231,6 +247,9 @@ test('every invalid value is reported with its variable and what is allowed', ()
     PROXY_KAFKA_RESPONSE_TIMEOUT: ['0', '2147483648', '5s'],
     KAFKA_LOG_TOPIC: ['two words', 'a,b'],
     REQUEST_LOG: ['file', 'console,stdout', 'Console', 'kafka;console'],
+    INBOUND_HTTPS_PORT: ['https'],
+    API_HTTPS_PORT: ['-1'],
+    API_AUTH_TOKEN: ['short', 'has a space in it!!', 'tab\tseparated-token-value'],
   };
   for (const [env, values] of Object.entries(cases)) {
     for (const value of values) {
@@ -403,4 +422,58 @@ test('Kafka proxy and request log variables: RIG defaults, our partitioner defau
   const brokers = problemsOf({ REQUEST_LOG: 'kafka', KAFKA_BROKERS: 'nope' });
   assert.equal(brokers.length, 1, brokers.join('\n'));
   assert.match(brokers[0]!, /^KAFKA_BROKERS: /);
+});
+
+test('HTTPS: off unless both files are set; a half configuration, an unreadable file or a wrong key stops start-up', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rig-https-config-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const keyPem = readFileSync(FIXTURE_KEY, 'utf8');
+  // The same key, encrypted (PKCS#8 with AES), as `openssl pkcs8 -topk8 -v2 aes256` writes it.
+  const encrypted = join(dir, 'encrypted-key.pem');
+  writeFileSync(encrypted, createPrivateKey(keyPem).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'open sesame' }));
+  const otherKey = join(dir, 'other-key.pem');
+  writeFileSync(otherKey, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  writeFileSync(join(dir, 'not-pem.txt'), 'hello');
+
+  assert.equal(loadConfig({}).httpsCertFile, '');
+  const on = loadConfig({ HTTPS_CERTFILE: FIXTURE_CERT, HTTPS_KEYFILE: FIXTURE_KEY });
+  assert.deepEqual([on.httpsCertFile, on.httpsKeyFile, on.inboundHttpsPort, on.apiHttpsPort], [FIXTURE_CERT, FIXTURE_KEY, 4001, 4011]);
+  assert.ok(loadConfig({ HTTPS_CERTFILE: FIXTURE_CERT, HTTPS_KEYFILE: encrypted, HTTPS_KEYFILE_PASS: 'open sesame' }));
+  assert.ok(loadConfig({ HTTPS_CERTFILE: FIXTURE_CERT, HTTPS_KEYFILE: 'encrypted-key.pem', HTTPS_KEYFILE_PASS: 'open sesame' }, { cwd: dir }), 'relative to the working directory');
+  assert.ok(loadConfig({ INBOUND_HTTPS_PORT: '4000' }), 'HTTPS off: its ports are not used, so they cannot collide');
+
+  const only = (env: NodeJS.ProcessEnv): string => {
+    const problems = problemsOf(env);
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(problems[0]!, /^[A-Z_]+: .+ \(allowed: .+\)$/s);
+    return problems[0]!;
+  };
+  assert.match(only({ HTTPS_CERTFILE: FIXTURE_CERT }), /^HTTPS_KEYFILE: is empty, but HTTPS_CERTFILE is set/);
+  assert.match(only({ HTTPS_KEYFILE: FIXTURE_KEY }), /^HTTPS_CERTFILE: is empty, but HTTPS_KEYFILE is set/);
+  assert.match(only({ HTTPS_KEYFILE_PASS: 'x' }), /^HTTPS_KEYFILE_PASS: is set, but HTTPS_CERTFILE and HTTPS_KEYFILE are empty/);
+  assert.match(only({ HTTPS_CERTFILE: join(dir, 'missing.pem'), HTTPS_KEYFILE: FIXTURE_KEY }), /^HTTPS_CERTFILE: ".*missing\.pem" is not a readable file \(ENOENT\)/);
+  assert.match(only({ HTTPS_CERTFILE: FIXTURE_CERT, HTTPS_KEYFILE: dir }), /^HTTPS_KEYFILE: ".*" is not a readable file \(EISDIR\)/);
+  assert.match(only({ HTTPS_CERTFILE: join(dir, 'not-pem.txt'), HTTPS_KEYFILE: FIXTURE_KEY }), /^HTTPS_CERTFILE: file ".*not-pem\.txt" holds no PEM certificate/);
+  assert.match(only({ HTTPS_CERTFILE: FIXTURE_CERT, HTTPS_KEYFILE: FIXTURE_CERT }), /^HTTPS_KEYFILE: file ".*" holds no readable PEM private key/);
+  assert.match(only({ HTTPS_CERTFILE: FIXTURE_CERT, HTTPS_KEYFILE: encrypted }), /^HTTPS_KEYFILE: the key is encrypted and HTTPS_KEYFILE_PASS is empty/);
+  const wrong = only({ HTTPS_CERTFILE: FIXTURE_CERT, HTTPS_KEYFILE: encrypted, HTTPS_KEYFILE_PASS: 'wrong-passphrase' });
+  assert.match(wrong, /^HTTPS_KEYFILE_PASS: does not decrypt HTTPS_KEYFILE/);
+  assert.ok(!wrong.includes('wrong-passphrase'), 'the passphrase is never quoted');
+  assert.match(only({ HTTPS_CERTFILE: FIXTURE_CERT, HTTPS_KEYFILE: otherKey }), /^HTTPS_KEYFILE: the key does not belong to the certificate in HTTPS_CERTFILE/);
+
+  // With HTTPS on, its ports must differ from each other and from the HTTP ones (0 excepted).
+  const https = { HTTPS_CERTFILE: FIXTURE_CERT, HTTPS_KEYFILE: FIXTURE_KEY };
+  assert.match(only({ ...https, INBOUND_HTTPS_PORT: '4000' }), /^INBOUND_HTTPS_PORT: 4000 is also INBOUND_PORT \(allowed: a port other than INBOUND_PORT, or 0\)$/);
+  assert.match(only({ ...https, API_HTTPS_PORT: '4001' }), /^API_HTTPS_PORT: 4001 is also INBOUND_HTTPS_PORT/);
+  assert.ok(loadConfig({ ...https, INBOUND_HTTPS_PORT: '0', API_HTTPS_PORT: '0' }));
+});
+
+test('API_AUTH_TOKEN is a secret: never quoted, shown as set or empty', () => {
+  const cfg = loadConfig({ API_AUTH_TOKEN: 'internal-api-token-value' });
+  assert.equal(cfg.apiAuthToken, 'internal-api-token-value');
+  assert.equal(describeConfig(cfg)['API_AUTH_TOKEN'], '(set)');
+  assert.equal(describeConfig(loadConfig({}))['API_AUTH_TOKEN'], '(empty)');
+  const [problem] = problemsOf({ API_AUTH_TOKEN: 'too-short' });
+  assert.ok(!problem!.includes('too-short'), problem);
+  assert.equal(describeConfig(loadConfig({ HTTPS_CERTFILE: FIXTURE_CERT, HTTPS_KEYFILE: FIXTURE_KEY, HTTPS_KEYFILE_PASS: '' }))['HTTPS_KEYFILE_PASS'], '(empty)');
 });
