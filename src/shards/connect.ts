@@ -7,7 +7,7 @@
 import { err } from '../shared/errors.js';
 import { checkTokenNow } from '../shared/jwt/check.js';
 import { JwtError } from '../shared/jwt/verifier.js';
-import { SubscriptionParseError, dedupeSubscriptions, parseSubscriptionList } from '../shared/subscriptions/parse.js';
+import { SubscriptionParseError, dedupeSubscriptions, parseSubscriptionList, subscriptionLimitsOf } from '../shared/subscriptions/parse.js';
 import { inferSubscriptionsFromClaims } from '../shared/subscriptions/jwt-infer.js';
 import type { Subscription } from '../shared/subscriptions/types.js';
 import type { ShardContext } from './context.js';
@@ -49,7 +49,7 @@ export function prepareConnection(ctx: ShardContext, params: ConnectParams, opts
   }
   let paramSubs: Subscription[];
   try {
-    paramSubs = parseSubscriptionList(decoded);
+    paramSubs = parseSubscriptionList(decoded, subscriptionLimitsOf(ctx.config));
   } catch (e) {
     if (!(e instanceof SubscriptionParseError)) throw e;
     const detail = e.message.startsWith('invalid subscription') ? `could not parse subscription from JSON: ${e.message}` : e.message;

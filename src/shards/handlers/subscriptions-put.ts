@@ -14,7 +14,7 @@ import type { Headers } from '../../shared/http/uws-http.js';
 import type { OpReply, SubscriptionsOp } from '../../shared/channel/messages.js';
 import { checkTokenNow } from '../../shared/jwt/check.js';
 import { JwtError } from '../../shared/jwt/verifier.js';
-import { SubscriptionParseError, parseSubscriptionList } from '../../shared/subscriptions/parse.js';
+import { SubscriptionParseError, parseSubscriptionList, subscriptionLimitsOf } from '../../shared/subscriptions/parse.js';
 import { inferSubscriptionsFromClaims } from '../../shared/subscriptions/jwt-infer.js';
 import type { Subscription } from '../../shared/subscriptions/types.js';
 import type { HttpRequest, HttpResponse } from '../../shared/uws.js';
@@ -117,7 +117,7 @@ function effectiveSubscriptions(ctx: ShardContext, authorization: string[], deco
   }
   let bodySubs: Subscription[];
   try {
-    bodySubs = parseSubscriptionList(decoded);
+    bodySubs = parseSubscriptionList(decoded, subscriptionLimitsOf(ctx.config));
   } catch (e) {
     if (e instanceof SubscriptionParseError) throw err.subscriptionsInvalid(e.message);
     throw e;

@@ -37,7 +37,7 @@ export function wsBehavior(ctx: ShardContext): WebSocketBehavior<WsUserData> {
           { rateLimit: true },
         );
       } catch (e) {
-        if (isGatewayError(e) && e.code === 'GW_ERR_SUBSCRIPTION_LIST_UNDECODABLE') data.setupError = wsSetupError(e.message);
+        if (isGatewayError(e) && (e.code === 'GW_ERR_SUBSCRIPTION_LIST_UNDECODABLE' || e.code === 'GW_ERR_SUBSCRIPTION_LIMIT')) data.setupError = wsSetupError(e.message);
         else {
           if (!isGatewayError(e)) ctx.log.error('WS set-up failed', { error: e });
           data.setupError = DISCONNECT.badRequest;
