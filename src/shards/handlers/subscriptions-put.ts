@@ -14,6 +14,7 @@ import type { Headers } from '../../shared/http/uws-http.js';
 import type { OpReply, SubscriptionsOp } from '../../shared/channel/messages.js';
 import { checkTokenNow } from '../../shared/jwt/check.js';
 import { JwtError } from '../../shared/jwt/verifier.js';
+import { jsonForMessage } from '../../shared/json-depth.js';
 import { SubscriptionParseError, parseSubscriptionList, subscriptionLimitsOf } from '../../shared/subscriptions/parse.js';
 import { inferSubscriptionsFromClaims } from '../../shared/subscriptions/jwt-infer.js';
 import type { Subscription } from '../../shared/subscriptions/types.js';
@@ -79,7 +80,7 @@ function validate(ctx: ShardContext, token: string, headers: Headers, body: Buff
     throw err.expectedJsonBody((e as Error).message);
   }
   if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded) || !('subscriptions' in decoded)) {
-    throw err.subscriptionsFieldMissing(JSON.stringify(decoded));
+    throw err.subscriptionsFieldMissing(jsonForMessage(decoded));
   }
   const payload = ctx.tokens.decode(token);
   if (payload === null || payload.kind !== 'connection') throw err.invalidConnectionToken();

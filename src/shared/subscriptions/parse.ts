@@ -6,6 +6,7 @@
  */
 
 import { err } from '../errors.js';
+import { jsonForMessage, nestsDeeperThan } from '../json-depth.js';
 import type { Subscription } from './types.js';
 
 /**
@@ -57,6 +58,14 @@ class EntryError {
 const EVENT_TYPE_KEYS = ['event_type', 'eventType'] as const;
 const CONSTRAINT_KEYS = ['constraints', 'one_of', 'oneOf'] as const;
 
+/**
+ * Deepest nesting accepted inside a list entry. JSON.parse takes any depth, but everything after
+ * it that walks a value (JSON.stringify for error texts, de-duplication, the structured clone of a
+ * PUT forwarded to another shard) recurses and overflows the stack at a few thousand levels. Match
+ * values are scalars, so no real subscription comes near this.
+ */
+export const MAX_ENTRY_DEPTH = 32;
+
 function firstPresent(entry: Record<string, unknown>, keys: readonly string[]): { value: unknown } | undefined {
   for (const k of keys) if (hasOwn.call(entry, k)) return { value: entry[k] };
   return undefined;
@@ -64,6 +73,7 @@ function firstPresent(entry: Record<string, unknown>, keys: readonly string[]): 
 
 function parseEntry(entry: unknown, limits: SubscriptionLimits): Subscription {
   if (!isObject(entry)) throw new EntryError('not a map');
+  if (nestsDeeperThan(entry, MAX_ENTRY_DEPTH)) throw new EntryError(`nested deeper than ${MAX_ENTRY_DEPTH} levels`);
 
   const eventType = firstPresent(entry, EVENT_TYPE_KEYS);
   if (eventType === undefined) throw new EntryError('event-type not found');
@@ -117,7 +127,7 @@ export function parseSubscriptionList(value: unknown, limits: SubscriptionLimits
       return parseEntry(entry, limits);
     } catch (e) {
       if (!(e instanceof EntryError)) throw e;
-      throw new SubscriptionParseError(`invalid subscription: ${e.reason} when parsing ${JSON.stringify(entry)}`);
+      throw new SubscriptionParseError(`invalid subscription: ${e.reason} when parsing ${jsonForMessage(entry)}`);
     }
   });
 }
