@@ -10,7 +10,7 @@
  */
 import { err } from '../shared/errors.js';
 import { JwtError } from '../shared/jwt/verifier.js';
-import { SubscriptionParseError, dedupeSubscriptions, parseSubscriptionList } from '../shared/subscriptions/parse.js';
+import { SubscriptionParseError, dedupeSubscriptions, parseSubscriptionList, subscriptionLimitsOf } from '../shared/subscriptions/parse.js';
 import { inferSubscriptionsFromClaims } from '../shared/subscriptions/jwt-infer.js';
 import type { Subscription } from '../shared/subscriptions/types.js';
 import { checkTokenFor } from './authorization/lenient-token.js';
@@ -60,7 +60,7 @@ export async function prepareConnection(ctx: ShardContext, params: ConnectParams
   }
   let paramSubs: Subscription[];
   try {
-    paramSubs = parseSubscriptionList(decoded);
+    paramSubs = parseSubscriptionList(decoded, subscriptionLimitsOf(ctx.config));
   } catch (e) {
     if (!(e instanceof SubscriptionParseError)) throw e;
     const detail = e.message.startsWith('invalid subscription') ? `could not parse subscription from JSON: ${e.message}` : e.message;

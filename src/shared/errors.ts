@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   GW_ERR_HEADER_TOO_LARGE: { status: 431, doc: 'a request header value longer than MAX_HEADER_VALUE_BYTES' },
   GW_ERR_NOT_ACCEPTABLE: { status: 406, doc: 'Accept header excludes application/json (subscriptions PUT)' },
   GW_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'event submitted with a content type no mode accepts' },
+  GW_ERR_URL_TOO_LONG: { status: 414, doc: 'request target (path and query) longer than MAX_URL_BYTES (public port)' },
   GW_ERR_NOT_FOUND: { status: 404, doc: 'no route matched' },
   GW_ERR_INVALID_UTF8: { status: 400, doc: 'request body or header is not valid UTF-8 where text is required' },
   // --- events ----------------------------------------------------------------------------------
@@ -25,6 +26,7 @@ export const ERROR_CODES = {
   // --- connections and subscriptions -----------------------------------------------------------
   GW_ERR_SUBSCRIPTION_LIST_UNDECODABLE: { status: 400, doc: '`subscriptions` query parameter is not JSON' },
   GW_ERR_CONNECT_SUBSCRIPTIONS_INVALID: { status: 400, doc: 'connect: invalid JWT or subscription list' },
+  GW_ERR_SUBSCRIPTION_LIMIT: { status: 400, doc: 'connect or subscriptions PUT over MAX_SUBSCRIPTIONS_PER_CONNECTION, MAX_CONSTRAINTS_PER_SUBSCRIPTION or MAX_FIELDS_PER_CONSTRAINT' },
   GW_ERR_RATE_LIMITED: { status: 429, doc: 'MAX_CONNECTIONS_PER_MINUTE reached on this node' },
   GW_ERR_SESSION_CONNECTION_LIMIT: { status: 429, doc: 'MAX_CONNECTIONS_PER_SESSION live connections of this session on this node' },
   GW_ERR_EXPECTED_JSON_BODY: { status: 400, doc: 'subscriptions PUT body is not JSON / wrong content type' },
@@ -112,6 +114,7 @@ export const err = {
     new GatewayError('GW_ERR_BODY_TOO_LARGE', `Request body too large: the limit is ${limit} bytes.`),
   headerTooLarge: (name: string, limit: number) =>
     new GatewayError('GW_ERR_HEADER_TOO_LARGE', `Request header "${name}" too large: the limit is ${limit} bytes.`),
+  urlTooLong: (limit: number) => new GatewayError('GW_ERR_URL_TOO_LONG', `Request URL too long: the limit is ${limit} bytes.`),
   invalidUtf8: (what: string) => new GatewayError('GW_ERR_INVALID_UTF8', `${what} is not valid UTF-8.`),
   notFoundProxy: () => new GatewayError('GW_ERR_NOT_FOUND', '{"message":"Not Found"}'),
 
@@ -143,6 +146,7 @@ export const err = {
     new GatewayError('GW_ERR_CONNECT_SUBSCRIPTIONS_INVALID', `could not parse subscriptions: could not decode JWT: ${reason}`),
   connectSubscriptionsInvalid: (detail: string) =>
     new GatewayError('GW_ERR_CONNECT_SUBSCRIPTIONS_INVALID', `could not parse subscriptions: ${detail}`),
+  subscriptionLimit: (detail: string) => new GatewayError('GW_ERR_SUBSCRIPTION_LIMIT', `Too many subscriptions: ${detail}.`),
   rateLimited: () => new GatewayError('GW_ERR_RATE_LIMITED', 'Reached maximum number of connections'),
   sessionConnectionLimit: () => new GatewayError('GW_ERR_SESSION_CONNECTION_LIMIT', 'Reached maximum number of connections for this session'),
   blacklistInvalid: (message: string) => new GatewayError('GW_ERR_BLACKLIST_INVALID', message),

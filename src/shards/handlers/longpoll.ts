@@ -165,7 +165,7 @@ function badCookie(ctx: ShardContext, res: HttpResponse, e: GatewayError): void 
 }
 
 /** The last_event_id cookie holds a JSON string (RIG: `"first_event"` with the quotes). */
-function decodeCursor(raw: string | undefined): string | null {
+export function decodeCursor(raw: string | undefined): string | null {
   if (raw === undefined || raw === '') return FIRST_EVENT;
   let value = raw;
   try {

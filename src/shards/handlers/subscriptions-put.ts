@@ -13,7 +13,8 @@ import { errorResponse, header, headerAll, readBody, send, snapshot, track, writ
 import type { Headers } from '../../shared/http/uws-http.js';
 import type { OpReply, SubscriptionsOp } from '../../shared/channel/messages.js';
 import { JwtError } from '../../shared/jwt/verifier.js';
-import { SubscriptionParseError, parseSubscriptionList } from '../../shared/subscriptions/parse.js';
+import { jsonForMessage } from '../../shared/json-depth.js';
+import { SubscriptionParseError, parseSubscriptionList, subscriptionLimitsOf } from '../../shared/subscriptions/parse.js';
 import { inferSubscriptionsFromClaims } from '../../shared/subscriptions/jwt-infer.js';
 import type { Subscription } from '../../shared/subscriptions/types.js';
 import type { HttpRequest, HttpResponse } from '../../shared/uws.js';
@@ -82,7 +83,7 @@ async function validate(ctx: ShardContext, token: string, headers: Headers, body
     throw err.expectedJsonBody((e as Error).message);
   }
   if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded) || !('subscriptions' in decoded)) {
-    throw err.subscriptionsFieldMissing(JSON.stringify(decoded));
+    throw err.subscriptionsFieldMissing(jsonForMessage(decoded));
   }
   const authorization = headerAll(headers, 'authorization');
   const check = ctx.authorization.subscription;
@@ -143,7 +144,7 @@ async function effectiveSubscriptions(
   }
   let bodySubs: Subscription[];
   try {
-    bodySubs = parseSubscriptionList(decoded);
+    bodySubs = parseSubscriptionList(decoded, subscriptionLimitsOf(ctx.config));
   } catch (e) {
     if (e instanceof SubscriptionParseError) throw err.subscriptionsInvalid(e.message);
     throw e;

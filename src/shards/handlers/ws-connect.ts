@@ -116,6 +116,7 @@ function setupErrorOf(ctx: ShardContext, e: unknown): Disconnect {
   }
   switch (e.code) {
     case 'GW_ERR_SUBSCRIPTION_LIST_UNDECODABLE':
+    case 'GW_ERR_SUBSCRIPTION_LIMIT':
       return wsSetupError(e.message);
     case 'GW_ERR_SUBSCRIPTION_NOT_AUTHORIZED':
       return DISCONNECT.subscriptionDenied;

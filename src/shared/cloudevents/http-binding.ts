@@ -8,6 +8,7 @@
  * accepts 0.3 and 1.0 next to 0.2; a body that is not JSON under a JSON media type is 400, not 500.
  */
 
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 import { isUtf8 } from 'node:buffer';
 import { err } from '../errors.js';
 import { checkCloudEvent, parseStructuredEvent } from './structured.js';
@@ -111,19 +112,25 @@ function isJsonMediaType(mediaType: string): boolean {
 }
 
 function decodeJsonBody(text: string, mediaType: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw err.binaryInvalid(`body is not valid JSON for content-type ${mediaType}`);
   }
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) throw err.binaryInvalid(`body is JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+  return value;
 }
 
 function decodeExtension(value: string): unknown {
+  let decoded: unknown;
   try {
-    return JSON.parse(value);
+    decoded = JSON.parse(value);
   } catch {
     return value;
   }
+  // Too deep to serialise again: kept as the text it came as, like any other non-JSON value.
+  return nestsDeeperThan(decoded, MAX_JSON_DEPTH) ? value : decoded;
 }
 
 function serialize(attrs: ReadonlyMap<string, unknown>): string {

@@ -11,6 +11,7 @@
  *    attributes `id`, `source`, `type` as non-empty strings.
  */
 
+import { jsonForMessage } from '../json-depth.js';
 import { err } from '../errors.js';
 import type { CloudEvent, SpecVersion } from './types.js';
 
@@ -79,6 +80,6 @@ function describeVersionProblem(obj: Record<string, unknown>): string {
 
 // Echoes the offending value without letting a huge attribute blow up the error text.
 function safeJson(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
+  const s = jsonForMessage(v) ?? String(v);
   return s.length > 40 ? `${s.slice(0, 40)}...` : s;
 }

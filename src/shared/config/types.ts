@@ -131,6 +131,14 @@ export interface GatewayConfig {
   readonly maxRequestBodyBytes: number;
   /** MAX_HEADER_VALUE_BYTES */
   readonly maxHeaderValueBytes: number;
+  /** MAX_SUBSCRIPTIONS_PER_CONNECTION: subscriptions one connect or PUT may list. */
+  readonly maxSubscriptionsPerConnection: number;
+  /** MAX_CONSTRAINTS_PER_SUBSCRIPTION: length of one subscription's one_of list. */
+  readonly maxConstraintsPerSubscription: number;
+  /** MAX_FIELDS_PER_CONSTRAINT: fields of one constraint object. */
+  readonly maxFieldsPerConstraint: number;
+  /** MAX_URL_BYTES: longest request target on the public port. */
+  readonly maxUrlBytes: number;
   /** LONGPOLL_BUFFER_SIZE: events kept per long-polling session. */
   readonly longpollBufferSize: number;
   /** LONGPOLL_TIMEOUT_MS: how long a poll waits for events before answering with an empty list. */

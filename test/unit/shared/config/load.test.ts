@@ -59,6 +59,10 @@ test('defaults: RIG\'s for RIG variables, ours for the rest', () => {
   assert.equal(cfg.maxRequestBodyBytes, 1048576);
   assert.equal(cfg.maxHeaderValueBytes, 16384);
   assert.equal(cfg.longpollBufferSize, 200);
+  assert.equal(cfg.maxSubscriptionsPerConnection, 1000);
+  assert.equal(cfg.maxConstraintsPerSubscription, 100);
+  assert.equal(cfg.maxFieldsPerConstraint, 32);
+  assert.equal(cfg.maxUrlBytes, 65536);
   assert.equal(cfg.longpollTimeoutMs, 5000);
   assert.equal(cfg.longpollSessionIdleMs, 3600000);
   assert.equal(cfg.shutdownTimeoutMs, 10000);
@@ -111,7 +115,8 @@ test('the config has exactly the fields of GatewayConfig', () => {
     inboundHttpsPort: true, apiHttpsPort: true, httpsCertFile: true, httpsKeyFile: true, httpsKeyFilePass: true, apiAuthToken: true,
     extractors: true, maxConnectionsPerMinute: true, logLevel: true, tokenSecret: true, tokenSecretIsRandom: true,
     shards: true, nodeId: true, heartbeatIntervalMs: true, outboundQueueMaxBytes: true, maxRequestBodyBytes: true,
-    maxHeaderValueBytes: true, longpollBufferSize: true, longpollTimeoutMs: true, longpollSessionIdleMs: true,
+    maxHeaderValueBytes: true, maxSubscriptionsPerConnection: true, maxConstraintsPerSubscription: true,
+    maxFieldsPerConstraint: true, maxUrlBytes: true, longpollBufferSize: true, longpollTimeoutMs: true, longpollSessionIdleMs: true,
     shutdownTimeoutMs: true, allowUwsFallback: true, faultInjection: true, prometheusMetricsEnabled: true,
     kafkaBrokers: true, kafkaSourceTopics: true, kafkaGroupId: true, kafkaSslEnabled: true, kafkaSslCaCertFile: true,
     kafkaSslCertFile: true, kafkaSslKeyFile: true, kafkaSslKeyFilePass: true, kafkaSasl: true, kafkaRestartDelayMs: true,
@@ -144,6 +149,7 @@ test('every variable is read', () => {
     EXTRACTORS: JSON.stringify(EXTRACTORS), MAX_CONNECTIONS_PER_MINUTE: '1', LOG_LEVEL: 'DEBUG',
     NODE_COOKIE: 'cookie', SHARDS: '3', NODE_ID: 'gw-1.a_b', HEARTBEAT_INTERVAL_MS: '1000',
     OUTBOUND_QUEUE_MAX_BYTES: '4096', MAX_REQUEST_BODY_BYTES: '1024', MAX_HEADER_VALUE_BYTES: '256',
+    MAX_SUBSCRIPTIONS_PER_CONNECTION: '1', MAX_CONSTRAINTS_PER_SUBSCRIPTION: '2', MAX_FIELDS_PER_CONSTRAINT: '3', MAX_URL_BYTES: '256',
     LONGPOLL_BUFFER_SIZE: '100000', LONGPOLL_TIMEOUT_MS: '100', LONGPOLL_SESSION_IDLE_MS: '1000',
     SHUTDOWN_TIMEOUT_MS: '0', UWS_ALLOW_FALLBACK: 'Yes', ENABLE_FAULT_INJECTION: '1', PROMETHEUS_METRICS_ENABLED: 'false',
     KAFKA_BROKERS: 'k1:9092,k2:9093', KAFKA_SOURCE_TOPICS: 'events', KAFKATOFILTER_KAFKA_GROUP_ID: 'grp',
@@ -169,6 +175,7 @@ test('every variable is read', () => {
     extractors: EXTRACTORS, maxConnectionsPerMinute: 1, logLevel: 'debug', tokenSecret: 'cookie',
     tokenSecretIsRandom: false, shards: 3, nodeId: 'gw-1.a_b', heartbeatIntervalMs: 1000,
     outboundQueueMaxBytes: 4096, maxRequestBodyBytes: 1024, maxHeaderValueBytes: 256, longpollBufferSize: 100000,
+    maxSubscriptionsPerConnection: 1, maxConstraintsPerSubscription: 2, maxFieldsPerConstraint: 3, maxUrlBytes: 256,
     longpollTimeoutMs: 100, longpollSessionIdleMs: 1000, shutdownTimeoutMs: 0, allowUwsFallback: true,
     faultInjection: true, prometheusMetricsEnabled: false, kafkaBrokers: ['k1:9092', 'k2:9093'], kafkaSourceTopics: ['events'], kafkaGroupId: 'grp',
     kafkaSslEnabled: true, kafkaSslCaCertFile: '', kafkaSslCertFile: '', kafkaSslKeyFile: '', kafkaSslKeyFilePass: 'kp',
@@ -233,6 +240,10 @@ test('every invalid value is reported with its variable and what is allowed', ()
     OUTBOUND_QUEUE_MAX_BYTES: ['4095'],
     MAX_REQUEST_BODY_BYTES: ['1023'],
     MAX_HEADER_VALUE_BYTES: ['255'],
+    MAX_SUBSCRIPTIONS_PER_CONNECTION: ['0', '1000001'],
+    MAX_CONSTRAINTS_PER_SUBSCRIPTION: ['0', 'many'],
+    MAX_FIELDS_PER_CONSTRAINT: ['0'],
+    MAX_URL_BYTES: ['255'],
     LONGPOLL_BUFFER_SIZE: ['0', '100001'],
     LONGPOLL_TIMEOUT_MS: ['99'],
     LONGPOLL_SESSION_IDLE_MS: ['999'],

@@ -134,3 +134,26 @@ test('dedupeSubscriptions drops later deep-equal duplicates', () => {
   assert.deepEqual(out, [list[0], list[1], list[3], list[5], list[6], list[7]]);
   assert.equal(out[0], list[0]);
 });
+
+test('limits: too many subscriptions, constraint objects or fields answer GW_ERR_SUBSCRIPTION_LIMIT', async () => {
+  const { GatewayError } = await import('../../../../src/shared/errors.js');
+  const limits = { maxSubscriptions: 2, maxConstraints: 2, maxFields: 2 };
+  const sub = (oneOf: unknown[]) => ({ event_type: 'greeting', one_of: oneOf });
+  const limitError = (value: unknown, detail: RegExp) =>
+    assert.throws(() => parseSubscriptionList(value, limits), (e: unknown) => {
+      assert.ok(e instanceof GatewayError);
+      assert.equal(e.code, 'GW_ERR_SUBSCRIPTION_LIMIT');
+      assert.equal(e.status, 400);
+      assert.match(e.message, detail);
+      return true;
+    });
+  // At the limits: accepted.
+  assert.equal(parseSubscriptionList([sub([{ a: 1, b: 2 }, {}]), sub([])], limits).length, 2);
+  limitError([sub([]), sub([]), sub([])], /^Too many subscriptions: 3 subscriptions given, the limit is 2 \(MAX_SUBSCRIPTIONS_PER_CONNECTION\)\.$/);
+  limitError({ subscriptions: [sub([{}, {}, {}])] }, /"greeting" has 3 constraint objects, the limit is 2 \(MAX_CONSTRAINTS_PER_SUBSCRIPTION\)/);
+  limitError([sub([{ a: 1, b: 2, c: 3 }])], /"greeting" has 3 fields, the limit is 2 \(MAX_FIELDS_PER_CONSTRAINT\)/);
+  // The list's length is checked before its entries: an oversized list of junk is a limit error.
+  limitError([1, 2, 3], /3 subscriptions given/);
+  // Without limits (unit use) nothing is bounded.
+  assert.equal(parseSubscriptionList(Array.from({ length: 5000 }, () => sub([]))).length, 5000);
+});
