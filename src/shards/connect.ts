@@ -15,6 +15,8 @@ import { inferSubscriptionsFromClaims } from '../shared/subscriptions/jwt-infer.
 import type { Subscription } from '../shared/subscriptions/types.js';
 import { checkTokenFor } from './authorization/lenient-token.js';
 import type { ShardContext } from './context.js';
+import { queryParam } from '../shared/http/uws-http.js';
+import type { SessionReservation } from './sessions/shard-sessions.js';
 
 export interface ConnectParams {
   jwt: string | undefined;
@@ -31,6 +33,20 @@ export interface ConnectSetup {
 
 /** What a decision service is sent for a connect (RIG: the parameter re-encoded as a PUT body). */
 const CONNECT_CHECK_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * A connect's whole admission: its set-up from the `jwt` and `subscriptions` query parameters, then
+ * places in its sessions (MAX_CONNECTIONS_PER_SESSION). The caller attaches the new connection to
+ * the reservation, or cancels it when the client left meanwhile.
+ */
+export async function admitConnection(
+  ctx: ShardContext,
+  query: string,
+  opts: { rateLimit: boolean },
+): Promise<{ setup: ConnectSetup; reservation: SessionReservation }> {
+  const setup = await prepareConnection(ctx, { jwt: queryParam(query, 'jwt'), subscriptions: queryParam(query, 'subscriptions') }, opts);
+  return { setup, reservation: await ctx.sessions.reserve(setup.sessions) };
+}
 
 /** Validates a connect request; rejects with the GatewayError RIG would answer with. */
 export async function prepareConnection(ctx: ShardContext, params: ConnectParams, opts: { rateLimit: boolean }): Promise<ConnectSetup> {

@@ -19,7 +19,7 @@
  * Unknown routes answer RIG's 404 `{"errors":{"detail":"Not found"}}`.
  */
 import { parseHttpEvent } from '../../shared/cloudevents/http-binding.js';
-import { errorResponse, header, readBody, send, snapshot, track, writeResponse } from '../../shared/http/uws-http.js';
+import { header, send, withRequestBody, writeResponse } from '../../shared/http/uws-http.js';
 import type { GatewayConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/logger.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../../shared/uws.js';
@@ -90,33 +90,18 @@ export function buildInternalApi(
   const metrics = deps.metrics;
   if (metrics) app.get('/metrics', (res) => writeResponse(res, 200, metrics(), [['content-type', PROMETHEUS_CONTENT_TYPE]]));
 
-  const messages = (res: HttpResponse, req: HttpRequest) => {
-    let snap;
-    try {
-      snap = snapshot(req, config.maxHeaderValueBytes);
-    } catch (e) {
-      const r = errorResponse(e);
-      writeResponse(res, r.status, r.body);
-      return;
-    }
-    const t = track(res);
-    readBody(
-      t,
-      config.maxRequestBodyBytes,
-      (body) => {
-        try {
-          const event = parseHttpEvent({ contentType: header(snap.headers, 'content-type'), headers: snap.headers, body });
-          router.submitHttp(event);
-          send(t, 202, event.json, [JSON_TYPE]);
-        } catch (e) {
-          const r = errorResponse(e);
-          if (r.status >= 500) log.error('message submission failed', { error: e });
-          send(t, r.status, r.body);
-        }
+  const messages = (res: HttpResponse, req: HttpRequest) =>
+    withRequestBody(
+      res,
+      req,
+      config,
+      (t, body, snap) => {
+        const event = parseHttpEvent({ contentType: header(snap.headers, 'content-type'), headers: snap.headers, body });
+        router.submitHttp(event);
+        send(t, 202, event.json, [JSON_TYPE]);
       },
-      (e) => send(t, e.status, e.message),
+      (e) => log.error('message submission failed', { error: e }),
     );
-  };
   app.post('/v3/messages', messages);
   app.post('/v2/messages', messages);
 

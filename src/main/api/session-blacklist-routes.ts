@@ -10,7 +10,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { err } from '../../shared/errors.js';
-import { errorResponse, readBody, send, snapshot, track, writeResponse } from '../../shared/http/uws-http.js';
+import { send, withRequestBody, writeResponse } from '../../shared/http/uws-http.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../../shared/uws.js';
 import type { BlacklistRecord, BlacklistStore } from '../sessions/blacklist-store.js';
 
@@ -48,6 +48,15 @@ export function parseBlacklistRequest(body: unknown): BlacklistRequest {
   return { sessionId, validityInSeconds: validity };
 }
 
+function decodeJsonObject(body: Buffer): unknown {
+  if (!isUtf8(body)) throw err.blacklistInvalid('Expected a JSON object body.');
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw err.blacklistInvalid('Expected a JSON object body.');
+  }
+}
+
 export function registerSessionBlacklistRoutes(
   app: TemplatedApp,
   deps: {
@@ -59,45 +68,18 @@ export function registerSessionBlacklistRoutes(
   },
 ): void {
   for (const version of ['v3', 'v2']) {
-    app.post(`/${version}/session-blacklist`, (res: HttpResponse, req: HttpRequest) => {
-      try {
-        snapshot(req, deps.maxHeaderValueBytes);
-      } catch (e) {
-        const r = errorResponse(e);
-        writeResponse(res, r.status, r.body);
-        return;
-      }
-      const t = track(res);
-      readBody(
-        t,
-        deps.maxRequestBodyBytes,
-        (body) => {
-          let request: BlacklistRequest;
-          try {
-            if (!isUtf8(body)) throw err.blacklistInvalid('Expected a JSON object body.');
-            let decoded: unknown;
-            try {
-              decoded = JSON.parse(body.toString('utf8'));
-            } catch {
-              throw err.blacklistInvalid('Expected a JSON object body.');
-            }
-            request = parseBlacklistRequest(decoded);
-          } catch (e) {
-            const r = errorResponse(e);
-            send(t, r.status, r.body);
-            return;
-          }
-          const record = deps.store.add(request.sessionId, request.validityInSeconds);
-          deps.replicate?.(record);
-          send(t, 201, '{}', [
-            JSON_TYPE,
-            ['location', `/${version}/session-blacklist/${encodeURIComponent(request.sessionId)}`],
-            ['access-control-allow-origin', '*'],
-          ]);
-        },
-        (e) => send(t, e.status, e.message),
-      );
-    });
+    app.post(`/${version}/session-blacklist`, (res: HttpResponse, req: HttpRequest) =>
+      withRequestBody(res, req, deps, (t, body) => {
+        const request = parseBlacklistRequest(decodeJsonObject(body));
+        const record = deps.store.add(request.sessionId, request.validityInSeconds);
+        deps.replicate?.(record);
+        send(t, 201, '{}', [
+          JSON_TYPE,
+          ['location', `/${version}/session-blacklist/${encodeURIComponent(request.sessionId)}`],
+          ['access-control-allow-origin', '*'],
+        ]);
+      }),
+    );
     app.get(`/${version}/session-blacklist/:sessionId`, (res: HttpResponse, req: HttpRequest) => {
       let id: string | undefined;
       try {

@@ -12,10 +12,10 @@ import { connectionCreateEvent } from '../../shared/cloudevents/rig-events.js';
 import type { OpReply, PollOp } from '../../shared/channel/messages.js';
 import { err } from '../../shared/errors.js';
 import type { GatewayError } from '../../shared/errors.js';
-import { errorResponse, headerAll, queryParam, send, snapshot, track, writeResponse } from '../../shared/http/uws-http.js';
+import { errorResponse, headerAll, send, snapshot, track, writeResponse } from '../../shared/http/uws-http.js';
 import type { Headers, RequestSnapshot, Tracked } from '../../shared/http/uws-http.js';
 import type { HttpRequest, HttpResponse } from '../../shared/uws.js';
-import { prepareConnection } from '../connect.js';
+import { admitConnection } from '../connect.js';
 import type { ShardContext } from '../context.js';
 import type { SessionReservation } from '../sessions/shard-sessions.js';
 import { ShardEvent } from '../shard-event.js';
@@ -131,12 +131,7 @@ async function startSession(ctx: ShardContext, snap: RequestSnapshot, t: Tracked
   let setup;
   let reservation: SessionReservation;
   try {
-    setup = await prepareConnection(
-      ctx,
-      { jwt: queryParam(snap.query, 'jwt'), subscriptions: queryParam(snap.query, 'subscriptions') },
-      { rateLimit: false },
-    );
-    reservation = await ctx.sessions.reserve(setup.sessions);
+    ({ setup, reservation } = await admitConnection(ctx, snap.query, { rateLimit: false }));
   } catch (e) {
     const r = errorResponse(e, ctx.corsHeaders);
     if (r.status >= 500) ctx.log.error('long-poll set-up failed', { error: e });

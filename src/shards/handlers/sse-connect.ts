@@ -1,9 +1,9 @@
 /** GET /_rig/v1/connection/sse: set-up (RIG 2.3), then the stream stays open on this shard. */
 import { connectionCreateEvent } from '../../shared/cloudevents/rig-events.js';
-import { errorResponse, queryParam, send, snapshot, track, writeResponse } from '../../shared/http/uws-http.js';
+import { errorResponse, send, snapshot, track, writeResponse } from '../../shared/http/uws-http.js';
 import type { RequestSnapshot, Tracked } from '../../shared/http/uws-http.js';
 import type { HttpRequest, HttpResponse } from '../../shared/uws.js';
-import { prepareConnection } from '../connect.js';
+import { admitConnection } from '../connect.js';
 import type { ShardContext } from '../context.js';
 import type { SessionReservation } from '../sessions/shard-sessions.js';
 import { ShardEvent } from '../shard-event.js';
@@ -31,12 +31,7 @@ async function open(ctx: ShardContext, t: Tracked, snap: RequestSnapshot): Promi
   let setup;
   let reservation: SessionReservation;
   try {
-    setup = await prepareConnection(
-      ctx,
-      { jwt: queryParam(snap.query, 'jwt'), subscriptions: queryParam(snap.query, 'subscriptions') },
-      { rateLimit: true },
-    );
-    reservation = await ctx.sessions.reserve(setup.sessions);
+    ({ setup, reservation } = await admitConnection(ctx, snap.query, { rateLimit: true }));
   } catch (e) {
     // RIG's set-up errors are plain text without content-type or CORS headers.
     const r = errorResponse(e);

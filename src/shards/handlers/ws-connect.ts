@@ -7,10 +7,10 @@
  */
 import { connectionCreateEvent } from '../../shared/cloudevents/rig-events.js';
 import { isGatewayError } from '../../shared/errors.js';
-import { queryParam, snapshot } from '../../shared/http/uws-http.js';
+import { snapshot } from '../../shared/http/uws-http.js';
 import type { RequestSnapshot } from '../../shared/http/uws-http.js';
 import type { WebSocketBehavior } from '../../shared/uws.js';
-import { prepareConnection } from '../connect.js';
+import { admitConnection } from '../connect.js';
 import type { ConnectSetup } from '../connect.js';
 import type { ShardContext } from '../context.js';
 import { DISCONNECT, wsSetupError } from '../disconnect.js';
@@ -97,13 +97,7 @@ export function wsBehavior(ctx: ShardContext): WebSocketBehavior<WsUserData> {
  */
 async function setUp(ctx: ShardContext, snap: RequestSnapshot): Promise<WsUserData> {
   try {
-    const setup = await prepareConnection(
-      ctx,
-      { jwt: queryParam(snap.query, 'jwt'), subscriptions: queryParam(snap.query, 'subscriptions') },
-      { rateLimit: true },
-    );
-    const reservation = await ctx.sessions.reserve(setup.sessions);
-    return { setup, reservation };
+    return await admitConnection(ctx, snap.query, { rateLimit: true });
   } catch (e) {
     return { setupError: setupErrorOf(ctx, e) };
   }

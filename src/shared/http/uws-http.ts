@@ -155,3 +155,41 @@ export function readBody(
     if (isLast) onBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
   });
 }
+
+/**
+ * The common shape of an endpoint that reads a body: header values checked (431), the body read
+ * within `maxRequestBodyBytes` (413), then `onBody`, which answers through `t` (a GatewayError it
+ * throws is answered with its status and text). Error answers carry `errorHeaders` (e.g. CORS).
+ */
+export function withRequestBody(
+  res: HttpResponse,
+  req: HttpRequest,
+  limits: { maxHeaderValueBytes: number; maxRequestBodyBytes: number },
+  onBody: (t: Tracked, body: Buffer, snap: RequestSnapshot) => void,
+  onError: (e: unknown) => void = () => {},
+  errorHeaders?: Headers,
+): void {
+  let snap: RequestSnapshot;
+  try {
+    snap = snapshot(req, limits.maxHeaderValueBytes);
+  } catch (e) {
+    const r = errorResponse(e, errorHeaders);
+    writeResponse(res, r.status, r.body, r.headers);
+    return;
+  }
+  const t = track(res);
+  readBody(
+    t,
+    limits.maxRequestBodyBytes,
+    (body) => {
+      try {
+        onBody(t, body, snap);
+      } catch (e) {
+        const r = errorResponse(e, errorHeaders);
+        if (r.status >= 500) onError(e);
+        send(t, r.status, r.body, r.headers);
+      }
+    },
+    (e) => send(t, e.status, e.message, errorHeaders),
+  );
+}
