@@ -35,6 +35,10 @@ function requests(apiUrl: string): Array<[string, string, RequestInit]> {
     ['POST /v3/responses', `${apiUrl}/v3/responses`, {
       method: 'POST', headers: { 'rig-correlation': correlation, 'rig-response-code': '200', 'content-type': 'text/plain' }, body: 'done',
     }],
+    ['POST /v3/session-blacklist', `${apiUrl}/v3/session-blacklist`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sessionId: 'protected', validityInSeconds: 60 }),
+    }],
+    ['GET /v3/session-blacklist/protected', `${apiUrl}/v3/session-blacklist/protected`, {}],
     ['GET /v3/stats', `${apiUrl}/v3/stats`, {}],
     ['GET /metrics', `${apiUrl}/metrics`, {}],
     ['GET /nope', `${apiUrl}/nope`, {}],
@@ -81,7 +85,7 @@ describe('internal API token (API_AUTH_TOKEN)', () => {
       await sse.next((e) => e.event === 'rig.subscriptions_set');
       const expected: Record<string, number> = {
         'GET /v3/apis': 200, 'POST /v3/apis': 201, 'GET /v2/apis/books': 200, 'POST /v3/messages': 202,
-        'POST /v3/responses': 202, 'GET /v3/stats': 200, 'GET /metrics': 200, 'GET /nope': 404,
+        'POST /v3/responses': 202, 'POST /v3/session-blacklist': 201, 'GET /v3/session-blacklist/protected': 200, 'GET /v3/stats': 200, 'GET /metrics': 200, 'GET /nope': 404,
       };
       for (const [what, url, init] of requests(gw.apiUrl)) {
         // The scheme is case-insensitive (RFC 9110).
