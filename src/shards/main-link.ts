@@ -27,14 +27,37 @@ export interface MainLinkHandlers {
 
 const GONE: OpReply = { status: 410, body: 'Connection no longer exists.' };
 
+/** Callbacks waiting for main's answer, by the id the request carried (ids wrap before 2^31). */
+class Awaiting<T> {
+  private nextId = 1;
+  private readonly callbacks = new Map<number, (value: T) => void>();
+
+  add(cb: (value: T) => void): number {
+    const id = this.nextId++;
+    if (this.nextId > 0x7fffffff) this.nextId = 1;
+    this.callbacks.set(id, cb);
+    return id;
+  }
+
+  settle(id: number, value: T): void {
+    const cb = this.callbacks.get(id);
+    this.callbacks.delete(id);
+    cb?.(value);
+  }
+
+  /** The port closed: every waiter gets `value`. */
+  settleAll(value: T): void {
+    const all = [...this.callbacks.values()];
+    this.callbacks.clear();
+    for (const cb of all) cb(value);
+  }
+}
+
 export class MainLink {
   private readonly events: EventBatcher;
-  private nextId = 1;
-  private readonly pending = new Map<number, (r: OpReply) => void>();
-  private nextProduceId = 1;
-  private readonly producing = new Map<number, (error?: string) => void>();
-  private nextAdmitId = 1;
-  private readonly admitting = new Map<number, (ok: boolean) => void>();
+  private readonly pending = new Awaiting<OpReply>();
+  private readonly producing = new Awaiting<string | undefined>();
+  private readonly admitting = new Awaiting<boolean>();
 
   constructor(
     private readonly port: MessagePort,
@@ -54,31 +77,18 @@ export class MainLink {
   }
 
   request(to: number, op: ShardOp, cb: (r: OpReply) => void): void {
-    const id = this.nextId++;
-    if (this.nextId > 0x7fffffff) this.nextId = 1;
-    this.pending.set(id, cb);
-    this.send({ t: 'req', id, to, op });
+    this.send({ t: 'req', id: this.pending.add(cb), to, op });
   }
 
   /** Hands a record to main's Kafka producer; `done` gets the outcome (without it, nobody waits). */
   produce(record: Omit<ProduceRequest, 'id'>, done?: (error?: string) => void): void {
-    let id = 0;
-    if (done) {
-      id = this.nextProduceId++;
-      if (this.nextProduceId > 0x7fffffff) this.nextProduceId = 1;
-      this.producing.set(id, done);
-    }
+    const id = done ? this.producing.add(done) : 0;
     this.send({ t: 'produce', id, ...record });
   }
 
   /** Asks main whether a new connection may join `sessions` (MAX_CONNECTIONS_PER_SESSION); counted if so. */
   admitSessions(sessions: string[]): Promise<boolean> {
-    const id = this.nextAdmitId++;
-    if (this.nextAdmitId > 0x7fffffff) this.nextAdmitId = 1;
-    return new Promise((resolve) => {
-      this.admitting.set(id, resolve);
-      this.send({ t: 'sessions-admit', id, sessions });
-    });
+    return new Promise((resolve) => this.send({ t: 'sessions-admit', id: this.admitting.add(resolve), sessions }));
   }
 
   private receive(data: unknown): void {
@@ -98,33 +108,24 @@ export class MainLink {
         });
         break;
       }
-      case 'res': {
-        const cb = this.pending.get(msg.id);
-        this.pending.delete(msg.id);
-        cb?.(msg.reply);
+      case 'res':
+        this.pending.settle(msg.id, msg.reply);
         break;
-      }
       case 'apis':
         this.handlers.onApis(msg.gen, msg.apis);
         break;
-      case 'produced': {
-        const done = this.producing.get(msg.id);
-        this.producing.delete(msg.id);
-        done?.(msg.error);
+      case 'produced':
+        this.producing.settle(msg.id, msg.error);
         break;
-      }
       case 'reply':
         this.handlers.onReply(msg.incarnation, msg.id, msg.reply);
         break;
       case 'blacklist':
         this.handlers.onBlacklist(msg.entries, msg.kill);
         break;
-      case 'sessions-admitted': {
-        const done = this.admitting.get(msg.id);
-        this.admitting.delete(msg.id);
-        done?.(msg.ok);
+      case 'sessions-admitted':
+        this.admitting.settle(msg.id, msg.ok);
         break;
-      }
       case 'shutdown':
         this.handlers.onShutdown();
         break;
@@ -138,12 +139,9 @@ export class MainLink {
   }
 
   private failAll(): void {
-    for (const cb of this.pending.values()) cb(GONE);
-    this.pending.clear();
-    for (const done of this.producing.values()) done('the gateway is shutting down');
-    this.producing.clear();
+    this.pending.settleAll(GONE);
+    this.producing.settleAll('the gateway is shutting down');
     // The shard is ending: no new connection is created any more.
-    for (const done of this.admitting.values()) done(false);
-    this.admitting.clear();
+    this.admitting.settleAll(false);
   }
 }
