@@ -107,24 +107,21 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       records.send(req.topic, { key: req.key, value: req.value, headers: req.headers }, done);
     };
   }
-  // API definitions: with Kafka, every node reads the definitions topic to its end before its
-  // shards start, and writes each change made through /v3/apis to it (main/apis/api-replication.ts).
+  // Replicated state, with Kafka: every node reads the API definitions topic and the session
+  // blacklist topic to their ends before its shards start (both at once: each may wait for
+  // brokers that do not answer), and writes its own changes to them (main/apis/api-replication.ts,
+  // main/sessions/blacklist-replication.ts).
   let replication: ApiReplication | undefined;
+  let blacklistReplication: BlacklistReplication | undefined;
   if (recordProducer) {
     replication = new ApiReplication({
       config, kafka: createKafka(config, log, 'apis'), log, store: apis, records: recordProducer,
       changed: () => void sup.setApis(apis.active()),
     });
-    await replication.start();
-  }
-  // The session blacklist: with Kafka, read the blacklist topic to its end before the shards start
-  // and share this node's blacklistings through it (main/sessions/blacklist-replication.ts).
-  let blacklistReplication: BlacklistReplication | undefined;
-  if (recordProducer) {
     blacklistReplication = new BlacklistReplication({
       config, kafka: createKafka(config, log, 'blacklist'), log, store: blacklist, records: recordProducer,
     });
-    await blacklistReplication.start();
+    await Promise.all([replication.start(), blacklistReplication.start()]);
   }
   const replicateBlacklisting = blacklistReplication
     ? (record: BlacklistRecord) => {
