@@ -109,7 +109,6 @@ const link: MainLink = new MainLink(port, {
 
 const sessionField = parseSessionField(config.jwt.sessionField);
 const sessions = new ShardSessions(
-  sessionField,
   config.maxConnectionsPerSession > 0
     ? {
         admit: (ids) => link.admitSessions(ids),

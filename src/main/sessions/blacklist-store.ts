@@ -31,8 +31,7 @@ export class BlacklistStore {
     private readonly announce: (entries: BlacklistEntry[], kill: boolean) => void,
     private readonly now: () => number = Date.now,
   ) {
-    // Main never resolves claims, only ids: no session field needed.
-    this.entries = new ExpiringBlacklist([], now);
+    this.entries = new ExpiringBlacklist(now);
   }
 
   /** Blacklists a session for `validitySeconds` from now and kills its connections on this node. */

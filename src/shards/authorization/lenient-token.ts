@@ -7,9 +7,7 @@
  * session is refused as it would be with a verifiable token.
  */
 import { createDecoder } from 'fast-jwt';
-import { checkToken, type CheckedToken, type TokenCheck } from '../../shared/jwt/check.js';
-import { JwtError } from '../../shared/jwt/verifier.js';
-import { blacklistedReason } from '../../shared/sessions/blacklist.js';
+import { checkToken, refuseBlacklisted, type CheckedToken, type TokenCheck } from '../../shared/jwt/check.js';
 import { sessionIdOf } from '../../shared/sessions/session-id.js';
 
 const decode = createDecoder();
@@ -31,7 +29,7 @@ export async function checkTokenFor(check: TokenCheck, token: string, lenient: b
     verified = await checkToken(check, token);
   } catch {
     const sessionId = unverifiedSessionId(check, token);
-    if (sessionId !== undefined && check.blacklist.has(sessionId)) throw new JwtError(blacklistedReason(sessionId));
+    refuseBlacklisted(check, sessionId);
     return { claims: undefined, sessionId };
   }
   return verified;

@@ -8,13 +8,14 @@
  */
 import { err } from '../../shared/errors.js';
 import { ExpiringBlacklist } from '../../shared/sessions/blacklist.js';
-import type { SessionField } from '../../shared/sessions/session-id.js';
 import type { Connection } from '../connection.js';
 import { DISCONNECT } from '../disconnect.js';
 import { LongPollSession } from '../transports/long-poll.js';
 
 /** How long a killed long-poll session waits for the poll that tells its client (a poll cycle is seconds). */
 const KILLED_POLL_KEEP_MS = 60_000;
+/** How often expired blacklist entries are dropped (RIG: every 60 s). */
+const BLACKLIST_SWEEP_MS = 60_000;
 
 /** A connection's place in its sessions, taken before the connection exists (see reserve). */
 export interface SessionReservation {
@@ -42,12 +43,10 @@ export class ShardSessions {
   private readonly bySession = new Map<string, Set<Connection>>();
   private readonly byConnection = new Map<Connection, string[]>();
   private readonly killedPolls = new Map<number, { session: LongPollSession; at: number }>();
+  private nextBlacklistSweep = 0;
 
-  constructor(
-    field: SessionField,
-    private readonly counter?: SessionCounter,
-  ) {
-    this.blacklist = new ExpiringBlacklist(field);
+  constructor(private readonly counter?: SessionCounter) {
+    this.blacklist = new ExpiringBlacklist();
   }
 
   /**
@@ -149,14 +148,16 @@ export class ShardSessions {
     return entry?.session;
   }
 
-  /** Periodic: forgets old killed long-poll sessions and expired blacklist entries. */
+  /**
+   * Periodic (the shard's long-poll sweeper, several times a second): forgets old killed long-poll
+   * sessions, and expired blacklist entries once every BLACKLIST_SWEEP_MS; lookups ignore expired
+   * entries anyway, so the blacklist sweep only frees memory and need not walk every entry each time.
+   */
   sweep(now: number): void {
     for (const [id, entry] of this.killedPolls) if (now - entry.at > KILLED_POLL_KEEP_MS) this.killedPolls.delete(id);
-    this.blacklist.sweep();
-  }
-
-  /** Sessions with at least one live connection on this shard. */
-  get sessionCount(): number {
-    return this.bySession.size;
+    if (now >= this.nextBlacklistSweep) {
+      this.nextBlacklistSweep = now + BLACKLIST_SWEEP_MS;
+      this.blacklist.sweep();
+    }
   }
 }

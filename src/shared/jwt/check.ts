@@ -30,6 +30,11 @@ export async function checkToken(check: TokenCheck, token: string): Promise<Chec
 export function checkTokenNow(check: TokenCheck, token: string): CheckedToken {
   const claims = check.jwt.verify(token);
   const sessionId = sessionIdOf(claims, check.sessionField);
-  if (sessionId !== undefined && check.blacklist.has(sessionId)) throw new JwtError(blacklistedReason(sessionId));
+  refuseBlacklisted(check, sessionId);
   return { claims, sessionId };
+}
+
+/** Throws RIG's JwtError for a session that is blacklisted now. */
+export function refuseBlacklisted(check: TokenCheck, sessionId: string | undefined): void {
+  if (sessionId !== undefined && check.blacklist.has(sessionId)) throw new JwtError(blacklistedReason(sessionId));
 }

@@ -4,12 +4,8 @@
  * subscriptions PUT, event submission checks, secured proxy routes. Lookups are local and
  * synchronous; the shard keeps a copy that main updates (shards/sessions/).
  */
-import { sessionIdOf, type SessionField } from './session-id.js';
-
 export interface SessionBlacklist {
-  /** Whether the session named by these (verified) claims is blacklisted now. */
-  isBlacklisted(claims: Readonly<Record<string, unknown>>): boolean;
-  /** Whether this session id is blacklisted now. */
+  /** Whether this session id (shared/sessions/session-id.ts) is blacklisted now. */
   has(sessionId: string): boolean;
 }
 
@@ -22,10 +18,7 @@ export function blacklistedReason(sessionId: string): string {
 export class ExpiringBlacklist implements SessionBlacklist {
   private readonly entries = new Map<string, number>();
 
-  constructor(
-    private readonly field: SessionField,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly now: () => number = Date.now) {}
 
   get size(): number {
     return this.entries.size;
@@ -44,12 +37,6 @@ export class ExpiringBlacklist implements SessionBlacklist {
 
   has(sessionId: string): boolean {
     return this.expiresAt(sessionId) !== undefined;
-  }
-
-  isBlacklisted(claims: Readonly<Record<string, unknown>>): boolean {
-    if (this.entries.size === 0) return false;
-    const id = sessionIdOf(claims, this.field);
-    return id !== undefined && this.has(id);
   }
 
   /** Drops expired entries; returns how many. */
@@ -73,4 +60,4 @@ export class ExpiringBlacklist implements SessionBlacklist {
 }
 
 /** For code paths that have no blacklist (unit tests of the proxy). */
-export const NO_SESSION_BLACKLIST: SessionBlacklist = { isBlacklisted: () => false, has: () => false };
+export const NO_SESSION_BLACKLIST: SessionBlacklist = { has: () => false };

@@ -8,7 +8,7 @@ import { signJwt } from '../../../helpers/jwt.js';
 
 function tokenCheck() {
   const sessionField = parseSessionField('/jti');
-  const blacklist = new ExpiringBlacklist(sessionField);
+  const blacklist = new ExpiringBlacklist();
   const jwt = createJwtVerifier({ alg: 'HS256', secretKey: 'mysecret', cacheSize: 0 });
   return { jwt, blacklist, sessionField };
 }
